@@ -1,0 +1,36 @@
+"""What the application holds for its lifetime: settings, the engine, the session factory."""
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TypedDict
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from .database import create_engine, create_sessionmaker
+from .settings import Settings
+
+
+class State(TypedDict):
+    """Lifespan state; Starlette hands a copy of it to every request as `request.state`."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+
+def lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[State]]:
+    @asynccontextmanager
+    async def run(_app: FastAPI) -> AsyncIterator[State]:
+        # Creating the engine opens no connection, so the service starts with its database down.
+        engine = create_engine(settings)
+        try:
+            yield {
+                "settings": settings,
+                "engine": engine,
+                "sessionmaker": create_sessionmaker(engine),
+            }
+        finally:
+            await engine.dispose()
+
+    return run

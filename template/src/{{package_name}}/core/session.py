@@ -1,0 +1,36 @@
+"""The per-request database session."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from .settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.state.settings
+    return settings
+
+
+def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    sessionmaker: async_sessionmaker[AsyncSession] = request.state.sessionmaker
+    return sessionmaker
+
+
+async def get_session(
+    sessionmaker: Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)],
+) -> AsyncIterator[AsyncSession]:
+    # Leaving the block closes the session, rolling back whatever is not committed: after an
+    # error, and also when the request is cancelled (a client that disconnects).
+    async with sessionmaker() as session:
+        yield session
+        await session.commit()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+# scope="function": the commit above runs when the route returns, before the response is
+# sent, so a failed commit becomes an error response instead of a lost write behind a 2xx.
+# Background tasks run after that and must open their own session from the sessionmaker.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

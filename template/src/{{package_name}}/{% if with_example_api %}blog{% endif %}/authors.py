@@ -1,0 +1,41 @@
+from fastapi import APIRouter, status
+from sqlalchemy import func, select
+
+from ..core.errors import NotFoundError
+from ..core.pagination import Page, PageParamsDep
+from ..core.session import SessionDep
+from .models import Author
+from .schemas import AuthorCreate, AuthorRead
+
+router = APIRouter(prefix="/authors", tags=["authors"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=AuthorRead)
+async def create_author(payload: AuthorCreate, session: SessionDep) -> Author:
+    author = Author(**payload.model_dump())
+    session.add(author)
+    # Flush now: a duplicate email fails here (409) and the id is known for the response.
+    await session.flush()
+    return author
+
+
+@router.get("/{author_id}", response_model=AuthorRead)
+async def get_author(author_id: int, session: SessionDep) -> Author:
+    author = await session.get(Author, author_id)
+    if author is None:
+        raise NotFoundError("Author", author_id)
+    return author
+
+
+@router.get("", response_model=Page[AuthorRead])
+async def list_authors(page: PageParamsDep, session: SessionDep) -> Page[AuthorRead]:
+    total = await session.scalar(select(func.count()).select_from(Author))
+    authors = await session.scalars(
+        select(Author).order_by(Author.id).offset(page.offset).limit(page.limit)
+    )
+    return Page(
+        items=[AuthorRead.model_validate(author) for author in authors],
+        total=total or 0,
+        offset=page.offset,
+        limit=page.limit,
+    )

@@ -1,0 +1,69 @@
+from fastapi import APIRouter, Response, status
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from ..core.errors import NotFoundError
+from ..core.pagination import Page, PageParamsDep
+from ..core.session import SessionDep
+from .models import Author, Post
+from .schemas import PostCreate, PostRead, PostUpdate
+
+router = APIRouter(prefix="/posts", tags=["posts"])
+
+# Every response embeds the author: load it in the same statement (many-to-one join).
+with_author = joinedload(Post.author)
+
+
+async def _get_post(session: AsyncSession, post_id: int) -> Post:
+    post = await session.get(Post, post_id, options=[with_author])
+    if post is None:
+        raise NotFoundError("Post", post_id)
+    return post
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=PostRead)
+async def create_post(payload: PostCreate, session: SessionDep) -> Post:
+    author = await session.get(Author, payload.author_id)
+    if author is None:
+        raise NotFoundError("Author", payload.author_id)
+    post = Post(title=payload.title, body=payload.body, author=author)
+    session.add(post)
+    await session.flush()
+    return post
+
+
+@router.get("/{post_id}", response_model=PostRead)
+async def get_post(post_id: int, session: SessionDep) -> Post:
+    return await _get_post(session, post_id)
+
+
+@router.get("", response_model=Page[PostRead])
+async def list_posts(page: PageParamsDep, session: SessionDep) -> Page[PostRead]:
+    total = await session.scalar(select(func.count()).select_from(Post))
+    posts = await session.scalars(
+        select(Post).options(with_author).order_by(Post.id).offset(page.offset).limit(page.limit)
+    )
+    return Page(
+        items=[PostRead.model_validate(post) for post in posts],
+        total=total or 0,
+        offset=page.offset,
+        limit=page.limit,
+    )
+
+
+@router.patch("/{post_id}", response_model=PostRead)
+async def update_post(post_id: int, payload: PostUpdate, session: SessionDep) -> Post:
+    post = await _get_post(session, post_id)
+    for field, value in payload.model_dump(exclude_unset=True).items():
+        setattr(post, field, value)
+    await session.flush()
+    return post
+
+
+@router.delete("/{post_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_post(post_id: int, session: SessionDep) -> Response:
+    deleted = await session.scalar(delete(Post).where(Post.id == post_id).returning(Post.id))
+    if deleted is None:
+        raise NotFoundError("Post", post_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,72 @@
+from typing import Any
+
+from httpx import AsyncClient
+
+
+async def create_author(client: AsyncClient, email: str = "ada@example.com") -> dict[str, Any]:
+    response = await client.post("/api/v1/authors", json={"name": "Ada", "email": email})
+    assert response.status_code == 201, response.text
+    author: dict[str, Any] = response.json()
+    return author
+
+
+async def test_create_author(client: AsyncClient) -> None:
+    author = await create_author(client)
+
+    assert author["name"] == "Ada"
+    assert author["email"] == "ada@example.com"
+    assert isinstance(author["id"], int)
+    assert isinstance(author["created_at"], str)
+
+
+async def test_duplicate_email_is_a_conflict(client: AsyncClient) -> None:
+    await create_author(client)
+
+    response = await client.post(
+        "/api/v1/authors", json={"name": "Someone else", "email": "ada@example.com"}
+    )
+
+    assert response.status_code == 409
+    assert "detail" in response.json()
+
+
+async def test_invalid_author_is_refused(client: AsyncClient) -> None:
+    response = await client.post("/api/v1/authors", json={"name": "", "email": "not-an-email"})
+
+    assert response.status_code == 422
+    fields = {tuple(error["loc"]) for error in response.json()["detail"]}
+    assert fields == {("body", "name"), ("body", "email")}
+
+
+async def test_get_author(client: AsyncClient) -> None:
+    author = await create_author(client)
+
+    response = await client.get(f"/api/v1/authors/{author['id']}")
+
+    assert response.status_code == 200
+    assert response.json() == author
+
+
+async def test_unknown_author_is_not_found(client: AsyncClient) -> None:
+    response = await client.get("/api/v1/authors/999999")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Author 999999 not found"}
+
+
+async def test_list_authors_pages(client: AsyncClient) -> None:
+    for number in range(3):
+        await create_author(client, email=f"author{number}@example.com")
+
+    response = await client.get("/api/v1/authors", params={"offset": 1, "limit": 1})
+
+    assert response.status_code == 200
+    page = response.json()
+    assert [author["email"] for author in page["items"]] == ["author1@example.com"]
+    assert (page["total"], page["offset"], page["limit"]) == (3, 1, 1)
+
+
+async def test_page_size_is_bounded(client: AsyncClient) -> None:
+    response = await client.get("/api/v1/authors", params={"limit": 101})
+
+    assert response.status_code == 422

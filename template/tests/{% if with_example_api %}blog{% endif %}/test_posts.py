@@ -1,0 +1,112 @@
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+
+
+@pytest.fixture
+async def author(client: AsyncClient) -> dict[str, Any]:
+    response = await client.post(
+        "/api/v1/authors", json={"name": "Ada", "email": "ada@example.com"}
+    )
+    assert response.status_code == 201, response.text
+    author: dict[str, Any] = response.json()
+    return author
+
+
+async def create_post(client: AsyncClient, author_id: int, title: str = "Hello") -> dict[str, Any]:
+    response = await client.post(
+        "/api/v1/posts", json={"title": title, "body": "First post.", "author_id": author_id}
+    )
+    assert response.status_code == 201, response.text
+    post: dict[str, Any] = response.json()
+    return post
+
+
+async def test_create_post_embeds_its_author(client: AsyncClient, author: dict[str, Any]) -> None:
+    post = await create_post(client, author["id"])
+
+    assert post["title"] == "Hello"
+    assert post["body"] == "First post."
+    assert post["author"] == author
+
+
+async def test_post_by_unknown_author_is_refused(client: AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/posts", json={"title": "Hello", "body": "Text", "author_id": 999999}
+    )
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Author 999999 not found"}
+
+
+async def test_get_post(client: AsyncClient, author: dict[str, Any]) -> None:
+    post = await create_post(client, author["id"])
+
+    response = await client.get(f"/api/v1/posts/{post['id']}")
+
+    assert response.status_code == 200
+    assert response.json() == post
+
+
+async def test_list_posts_embeds_authors(client: AsyncClient, author: dict[str, Any]) -> None:
+    for number in range(3):
+        await create_post(client, author["id"], title=f"Post {number}")
+
+    response = await client.get("/api/v1/posts", params={"limit": 2})
+
+    assert response.status_code == 200
+    page = response.json()
+    assert [post["title"] for post in page["items"]] == ["Post 0", "Post 1"]
+    assert all(post["author"] == author for post in page["items"])
+    assert page["total"] == 3
+
+
+async def test_page_size_is_bounded(client: AsyncClient) -> None:
+    response = await client.get("/api/v1/posts", params={"limit": 101})
+
+    assert response.status_code == 422
+
+
+async def test_update_post_changes_only_given_fields(
+    client: AsyncClient, author: dict[str, Any]
+) -> None:
+    post = await create_post(client, author["id"])
+
+    response = await client.patch(f"/api/v1/posts/{post['id']}", json={"title": "Edited"})
+
+    assert response.status_code == 200
+    updated = response.json()
+    assert updated["title"] == "Edited"
+    assert updated["body"] == post["body"]
+    assert updated["author"] == author
+
+
+async def test_update_refuses_null(client: AsyncClient, author: dict[str, Any]) -> None:
+    post = await create_post(client, author["id"])
+
+    response = await client.patch(f"/api/v1/posts/{post['id']}", json={"title": None})
+
+    assert response.status_code == 422
+
+
+async def test_delete_post(client: AsyncClient, author: dict[str, Any]) -> None:
+    post = await create_post(client, author["id"])
+
+    deleted = await client.delete(f"/api/v1/posts/{post['id']}")
+    fetched = await client.get(f"/api/v1/posts/{post['id']}")
+
+    assert deleted.status_code == 204
+    assert fetched.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "body"), [("GET", None), ("PATCH", {"title": "Edited"}), ("DELETE", None)]
+)
+async def test_unknown_post_is_not_found(
+    client: AsyncClient, method: str, body: dict[str, str] | None
+) -> None:
+    response = await client.request(method, "/api/v1/posts/999999", json=body)
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Post 999999 not found"}
