@@ -1,0 +1,138 @@
+"""Render the template and work in the rendered project as a user would."""
+
+import os
+import re
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import copier
+import httpx
+import yaml
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+
+
+def render(destination: Path, **data: Any) -> Path:
+    # vcs_ref="HEAD" renders the working tree under test (uncommitted changes included);
+    # without it Copier would render the latest release tag instead.
+    copier.run_copy(
+        str(TEMPLATE), destination, data=data, defaults=True, vcs_ref="HEAD", quiet=True
+    )
+    return destination
+
+
+def tool_environment() -> dict[str, str]:
+    """The environment for uv and the rendered project's tools."""
+    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    # uv may not download interpreters here: fail fast instead of hanging on the network.
+    env.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    # pyenv's shims only answer for the versions it has selected (and a pyenv-installed uv
+    # runs with PYENV_VERSION set to one), so add every installed CPython 3.11+ for uv to
+    # find: a rendered project may require 3.12 or 3.13. The first entry stays the default.
+    versions_dir = Path(env.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    if versions_dir.is_dir():
+        selected = [name for name in env.get("PYENV_VERSION", "").split(":") if name]
+        installed = sorted(
+            (
+                path.name
+                for path in versions_dir.iterdir()
+                if re.fullmatch(r"3\.1[1-9]\.\d+", path.name)
+            ),
+            key=lambda name: tuple(int(part) for part in name.split(".")),
+        )
+        env["PYENV_VERSION"] = ":".join(selected + [v for v in installed if v not in selected])
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Project:
+    path: Path
+    answers: Mapping[str, Any]
+    env: dict[str, str] = field(default_factory=tool_environment)
+
+    @classmethod
+    def at(cls, path: Path) -> "Project":
+        """The project rendered at `path`, with the answers Copier recorded there."""
+        return cls(path, yaml.safe_load((path / ".copier-answers.yml").read_text()))
+
+    @property
+    def package(self) -> str:
+        return str(self.answers["package_name"])
+
+    def run(self, *args: str, env: Mapping[str, str] | None = None, timeout: float = 900) -> str:
+        """Run a command in the project; fail the test with its output if it fails."""
+        result = subprocess.run(
+            args,
+            cwd=self.path,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, f"`{' '.join(args)}` exited {result.returncode}:\n{output}"
+        return output
+
+    def uv_run(self, *args: str, env: Mapping[str, str] | None = None) -> str:
+        return self.run("uv", "run", "--no-sync", *args, env=env)
+
+    @contextmanager
+    def serve(self, timeout: float = 60) -> Iterator[httpx.Client]:
+        """Start the service with uvicorn, as its README says; yield a client for it."""
+        port = free_port()
+        log = self.path / f"uvicorn-{port}.log"
+        with log.open("w") as output:
+            process = subprocess.Popen(
+                [
+                    "uv",
+                    "run",
+                    "--no-sync",
+                    "uvicorn",
+                    f"{self.package}.main:app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ],
+                cwd=self.path,
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+                deadline = time.monotonic() + timeout
+                while True:
+                    assert process.poll() is None, f"uvicorn exited:\n{log.read_text()}"
+                    try:
+                        client.get("/health/live")
+                        break
+                    except httpx.TransportError:
+                        assert time.monotonic() < deadline, (
+                            f"uvicorn never answered:\n{log.read_text()}"
+                        )
+                        time.sleep(0.2)
+                yield client
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def pytest_summary(output: str) -> dict[str, int]:
+    """Counts from pytest's closing line, e.g. {"passed": 26, "skipped": 1}."""
+    closing = output.strip().splitlines()[-1]
+    return {word: int(count) for count, word in re.findall(r"(\d+) (\w+)", closing)}
