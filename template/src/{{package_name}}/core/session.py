@@ -22,8 +22,10 @@ def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
 async def get_session(
     sessionmaker: Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)],
 ) -> AsyncIterator[AsyncSession]:
-    # Leaving the block closes the session, rolling back whatever is not committed: after an
-    # error, and also when the request is cancelled (a client that disconnects).
+    # Leaving the block closes the session: what is not committed is rolled back and the
+    # connection goes back to the pool. That holds after an error and when the request is
+    # cancelled mid-query (a client that disconnects, a timeout): SQLAlchemy then discards
+    # the connection rather than return it to the pool in an unknown state.
     async with sessionmaker() as session:
         yield session
         await session.commit()
