@@ -10,7 +10,7 @@ from tests.postgres import ADMIN_URL, UNREACHABLE, PostgresServer
 def postgres() -> Iterator[PostgresServer]:
     """The PostgreSQL server; its absence fails the test, it never skips it."""
     try:
-        server = PostgresServer.connect()
+        server = PostgresServer.at()
     except psycopg.OperationalError as error:
         pytest.fail(UNREACHABLE.format(url=ADMIN_URL, error=error), pytrace=False)
     yield server

@@ -25,15 +25,47 @@ class PostgresServer:
     prefix: str
 
     @classmethod
-    def connect(cls, admin_url: str = ADMIN_URL) -> "PostgresServer":
+    def at(cls, admin_url: str = ADMIN_URL) -> "PostgresServer":
         with psycopg.connect(admin_url, connect_timeout=5):
             pass
         return cls(admin_url, prefix=f"tpl_{uuid4().hex[:8]}")
 
+    def connect(self, database: str | None = None) -> psycopg.Connection[tuple[object, ...]]:
+        """An autocommit admin connection, to `database` or to the admin database."""
+        url = self.admin_url
+        if database is not None:
+            url = urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+        return psycopg.connect(url, autocommit=True)
+
     def _execute(self, statement: sql.Composable) -> list[tuple[object, ...]]:
-        with psycopg.connect(self.admin_url, autocommit=True) as connection:
+        with self.connect() as connection:
             cursor = connection.execute(statement)
             return cursor.fetchall() if cursor.description else []
+
+    def sessions(self, database: str) -> list[tuple[int, str]]:
+        """(pid, state) of every client connected to `database`, other than this one."""
+        rows = self._execute(
+            sql.SQL(
+                "SELECT pid, coalesce(state, '') FROM pg_stat_activity"
+                " WHERE datname = {} AND pid <> pg_backend_pid()"
+                " AND backend_type = 'client backend'"
+            ).format(sql.Literal(database))
+        )
+        return [(int(str(pid)), str(state)) for pid, state in rows]
+
+    def terminate_sessions(self, database: str) -> int:
+        rows = self._execute(
+            sql.SQL(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = {} AND pid <> pg_backend_pid()"
+            ).format(sql.Literal(database))
+        )
+        return len(rows)
+
+    def drop_database(self, name: str) -> None:
+        self._execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
     def service_url(self, database: str) -> str:
         """The URL a generated service uses for `database` (asyncpg driver)."""
@@ -41,9 +73,13 @@ class PostgresServer:
         return urlunsplit(parts)
 
     def create_database(self, suffix: str) -> str:
+        """A new database named with this run's prefix; returns its name."""
         name = f"{self.prefix}_{suffix}"
-        self._execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        self.create_database_named(name)
         return name
+
+    def create_database_named(self, name: str) -> None:
+        self._execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
     def databases(self) -> list[str]:
         rows = self._execute(
@@ -55,6 +91,4 @@ class PostgresServer:
 
     def drop_all(self) -> None:
         for name in self.databases():
-            self._execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+            self.drop_database(name)

@@ -91,48 +91,68 @@ class Project:
         return self.run("uv", "run", "--no-sync", *args, env=env)
 
     @contextmanager
-    def serve(self, timeout: float = 60) -> Iterator[httpx.Client]:
-        """Start the service with uvicorn, as its README says; yield a client for it."""
+    def start(
+        self, *uvicorn_args: str, env: Mapping[str, str] | None = None, timeout: float = 60
+    ) -> Iterator["Server"]:
+        """Start the service with uvicorn, as its README says; stop it on leaving."""
         port = free_port()
         log = self.path / f"uvicorn-{port}.log"
+        command = ["uv", "run", "--no-sync", "uvicorn", f"{self.package}.main:app"]
+        command += ["--host", "127.0.0.1", "--port", str(port), *uvicorn_args]
         with log.open("w") as output:
             process = subprocess.Popen(
-                [
-                    "uv",
-                    "run",
-                    "--no-sync",
-                    "uvicorn",
-                    f"{self.package}.main:app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                ],
+                command,
                 cwd=self.path,
-                env=self.env,
+                env={**self.env, **(env or {})},
                 stdout=output,
                 stderr=subprocess.STDOUT,
             )
+        server = Server(process, f"http://127.0.0.1:{port}", log)
         try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-                deadline = time.monotonic() + timeout
-                while True:
-                    assert process.poll() is None, f"uvicorn exited:\n{log.read_text()}"
-                    try:
-                        client.get("/health/live")
-                        break
-                    except httpx.TransportError:
-                        assert time.monotonic() < deadline, (
-                            f"uvicorn never answered:\n{log.read_text()}"
-                        )
-                        time.sleep(0.2)
-                yield client
+            server.wait_until_live(timeout)
+            yield server
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+
+    @contextmanager
+    def serve(self, timeout: float = 60) -> Iterator[httpx.Client]:
+        """Start the service; yield a client for it."""
+        with self.start(timeout=timeout) as server, server.client() as client:
+            yield client
+
+
+@dataclass
+class Server:
+    process: "subprocess.Popen[bytes]"
+    url: str
+    log: Path
+
+    def client(self, timeout: float = 10) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=timeout)
+
+    def wait_until_live(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with self.client() as client:
+            while True:
+                assert self.process.poll() is None, f"uvicorn exited:\n{self.log.read_text()}"
+                try:
+                    client.get("/health/live")
+                    return
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, (
+                        f"uvicorn never answered:\n{self.log.read_text()}"
+                    )
+                    time.sleep(0.2)
 
 
 def pytest_summary(output: str) -> dict[str, int]:
-    """Counts from pytest's closing line, e.g. {"passed": 26, "skipped": 1}."""
-    closing = output.strip().splitlines()[-1]
-    return {word: int(count) for count, word in re.findall(r"(\d+) (\w+)", closing)}
+    """Counts from pytest's closing line, e.g. {"passed": 26, "skipped": 1}.
+
+    Searched for rather than taken as the last line: stderr (interleaved in `output`) may
+    carry messages printed after it.
+    """
+    closing = re.findall(r"^=*\s*(\d+ \w+.* in [\d.]+s)\b.*$", output, re.MULTILINE)
+    assert closing, f"no pytest summary in:\n{output}"
+    return {word: int(count) for count, word in re.findall(r"(\d+) (\w+)", closing[-1])}

@@ -1,3 +1,4 @@
+import json
 from typing import Any
 
 import pytest
@@ -110,3 +111,35 @@ async def test_unknown_post_is_not_found(
 
     assert response.status_code == 404
     assert response.json() == {"detail": "Post 999999 not found"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/api/v1/posts/2147483648", None),
+        ("GET", "/api/v1/posts?offset=2147483648", None),
+        ("PATCH", "/api/v1/posts/0", {"title": "Edited"}),
+        ("POST", "/api/v1/posts", {"title": "T", "body": "B", "author_id": 2**40}),
+    ],
+)
+async def test_values_beyond_the_columns_are_refused(
+    client: AsyncClient, method: str, path: str, body: dict[str, object] | None
+) -> None:
+    response = await client.request(method, path, json=body)
+
+    assert response.status_code == 422
+
+
+# Raw JSON: these escapes are valid JSON, but no database stores the text they make.
+@pytest.mark.parametrize("title", [r'"NUL \u0000"', r'"unpaired \ud800"'])
+async def test_text_no_database_can_store_is_refused(
+    client: AsyncClient, author: dict[str, Any], title: str
+) -> None:
+    post = {"title": "TITLE", "body": "Text", "author_id": author["id"]}
+    content = json.dumps(post).replace('"TITLE"', title)
+
+    response = await client.post(
+        "/api/v1/posts", content=content, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 422

@@ -3,6 +3,7 @@ from sqlalchemy import func, select
 
 from ..core.errors import NotFoundError
 from ..core.pagination import Page, PageParamsDep
+from ..core.params import IdPath
 from ..core.session import SessionDep
 from .models import Author
 from .schemas import AuthorCreate, AuthorRead
@@ -20,7 +21,7 @@ async def create_author(payload: AuthorCreate, session: SessionDep) -> Author:
 
 
 @router.get("/{author_id}", response_model=AuthorRead)
-async def get_author(author_id: int, session: SessionDep) -> Author:
+async def get_author(author_id: IdPath, session: SessionDep) -> Author:
     author = await session.get(Author, author_id)
     if author is None:
         raise NotFoundError("Author", author_id)

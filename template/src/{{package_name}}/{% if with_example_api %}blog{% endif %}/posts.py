@@ -5,6 +5,7 @@ from sqlalchemy.orm import joinedload
 
 from ..core.errors import NotFoundError
 from ..core.pagination import Page, PageParamsDep
+from ..core.params import IdPath
 from ..core.session import SessionDep
 from .models import Author, Post
 from .schemas import PostCreate, PostRead, PostUpdate
@@ -34,7 +35,7 @@ async def create_post(payload: PostCreate, session: SessionDep) -> Post:
 
 
 @router.get("/{post_id}", response_model=PostRead)
-async def get_post(post_id: int, session: SessionDep) -> Post:
+async def get_post(post_id: IdPath, session: SessionDep) -> Post:
     return await _get_post(session, post_id)
 
 
@@ -53,7 +54,7 @@ async def list_posts(page: PageParamsDep, session: SessionDep) -> Page[PostRead]
 
 
 @router.patch("/{post_id}", response_model=PostRead)
-async def update_post(post_id: int, payload: PostUpdate, session: SessionDep) -> Post:
+async def update_post(post_id: IdPath, payload: PostUpdate, session: SessionDep) -> Post:
     post = await _get_post(session, post_id)
     for field, value in payload.model_dump(exclude_unset=True).items():
         setattr(post, field, value)
@@ -62,7 +63,7 @@ async def update_post(post_id: int, payload: PostUpdate, session: SessionDep) ->
 
 
 @router.delete("/{post_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_post(post_id: int, session: SessionDep) -> Response:
+async def delete_post(post_id: IdPath, session: SessionDep) -> Response:
     deleted = await session.scalar(delete(Post).where(Post.id == post_id).returning(Post.id))
     if deleted is None:
         raise NotFoundError("Post", post_id)

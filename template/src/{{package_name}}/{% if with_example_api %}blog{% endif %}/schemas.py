@@ -4,11 +4,15 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
-Name = Annotated[str, Field(min_length=1, max_length=100)]
+from ..core.params import INTEGER_MAX, StorableStr
+
+Name = Annotated[StorableStr, Field(min_length=1, max_length=100)]
 Email = Annotated[EmailStr, Field(max_length=254)]
-Title = Annotated[str, Field(min_length=1, max_length=200)]
-Body = Annotated[str, Field(min_length=1, max_length=100_000)]
+Title = Annotated[StorableStr, Field(min_length=1, max_length=200)]
+Body = Annotated[StorableStr, Field(min_length=1, max_length=100_000)]
+Id = Annotated[int, Field(ge=1, le=INTEGER_MAX)]
 
 
 class AuthorCreate(BaseModel):
@@ -28,14 +32,15 @@ class AuthorRead(BaseModel):
 class PostCreate(BaseModel):
     title: Title
     body: Body
-    author_id: int
+    author_id: Id
 
 
 class PostUpdate(BaseModel):
     """A partial update: fields left out keep their value; null is not a value."""
 
-    title: Title | None = None
-    body: Body | None = None
+    # None only stands for "left out": the schema does not offer null, and a null is refused.
+    title: Title | SkipJsonSchema[None] = None
+    body: Body | SkipJsonSchema[None] = None
 
     @field_validator("title", "body")
     @classmethod
