@@ -26,7 +26,8 @@ FOREIGN_WORDS = {
     "postgresql": re.compile(r"sqlite", re.IGNORECASE),
 }
 EXAMPLE_WORDS = re.compile(r"\bblog\b|\bposts?\b|\bAuthor\b|/authors")
-JINJA_RESIDUE = re.compile(r"\{\{|\{%|%\}|\{#|#\}")
+# `${{ ... }}` is GitHub Actions' own expression syntax, not Jinja left behind.
+JINJA_RESIDUE = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#|#\}")
 
 
 def files(project: Path) -> dict[Path, str]:
