@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.project import render
 
@@ -100,6 +101,10 @@ def test_python_version_drives_the_tools(rendered: tuple[dict[str, object], Path
     assert f'requires-python = ">={version}"' in pyproject
     assert f'target-version = "py{version.replace(".", "")}"' in pyproject
     assert f'python_version = "{version}"' in pyproject
+    # The image runs it, and CI tests from it up.
+    assert f"ARG PYTHON_VERSION={version}\n" in (project / "Dockerfile").read_text()
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text())
+    assert workflow["jobs"]["test"]["strategy"]["matrix"]["python-version"][0] == version
 
 
 def test_formatted_and_lint_clean(rendered: tuple[dict[str, object], Path]) -> None:
