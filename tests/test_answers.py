@@ -23,7 +23,10 @@ def test_defaults_need_no_answers(tmp_path: Path) -> None:
     assert recorded["database"] == "sqlite"
     assert recorded["python_version"] == "3.12"
     assert recorded["with_example_api"] is True
+    assert recorded["with_docker"] is True
+    assert recorded["ci"] == "github"
     assert "reserved_package_names" not in recorded
+    assert "ci_python_versions" not in recorded
     assert (tmp_path / "src" / "my_service" / "main.py").is_file()
 
 
@@ -59,6 +62,7 @@ def test_template_renders_without_trust(tmp_path: Path) -> None:
         ({"author_email": "jane.example.com"}, "name@example.com"),
         ({"python_version": "3.10"}, "['3.11', '3.12', '3.13']"),
         ({"database": "mysql"}, "['sqlite', 'postgresql']"),
+        ({"ci": "gitlab"}, "['github', 'none']"),
     ],
     ids=lambda value: str(value) if isinstance(value, dict) else "",
 )

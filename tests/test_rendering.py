@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.project import render
 
@@ -26,7 +27,8 @@ FOREIGN_WORDS = {
     "postgresql": re.compile(r"sqlite", re.IGNORECASE),
 }
 EXAMPLE_WORDS = re.compile(r"\bblog\b|\bposts?\b|\bAuthor\b|/authors")
-JINJA_RESIDUE = re.compile(r"\{\{|\{%|%\}|\{#|#\}")
+# `${{ ... }}` is GitHub Actions' own expression syntax, not Jinja left behind.
+JINJA_RESIDUE = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#|#\}")
 
 
 def files(project: Path) -> dict[Path, str]:
@@ -99,6 +101,10 @@ def test_python_version_drives_the_tools(rendered: tuple[dict[str, object], Path
     assert f'requires-python = ">={version}"' in pyproject
     assert f'target-version = "py{version.replace(".", "")}"' in pyproject
     assert f'python_version = "{version}"' in pyproject
+    # The image runs it, and CI tests from it up.
+    assert f"ARG PYTHON_VERSION={version}\n" in (project / "Dockerfile").read_text()
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text())
+    assert workflow["jobs"]["test"]["strategy"]["matrix"]["python-version"][0] == version
 
 
 def test_formatted_and_lint_clean(rendered: tuple[dict[str, object], Path]) -> None:
