@@ -147,6 +147,10 @@ class Server:
                     time.sleep(0.2)
 
 
+# Anything but a pass on pytest's closing line: a skip is not allowed either.
+NOT_PASSED = {"failed", "error", "errors", "skipped", "deselected", "xfailed", "xpassed"}
+
+
 def pytest_summary(output: str) -> dict[str, int]:
     """Counts from pytest's closing line, e.g. {"passed": 26, "skipped": 1}.
 

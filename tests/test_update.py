@@ -1,0 +1,303 @@
+"""`copier update` keeps users' work: each test builds a throwaway template repository with
+tagged releases, generates a project into its own git repository, edits it as a user would,
+and updates it."""
+
+import filecmp
+import re
+from pathlib import Path
+
+import pytest
+from copier.errors import UnsafeTemplateError
+from packaging.version import Version
+
+from tests.postgres import PostgresServer
+from tests.project import NOT_PASSED, TEMPLATE, Project, pytest_summary
+from tests.template_repo import GeneratedRepo, TemplateRepo, git
+from tests.user_edits import make_user_edits, replace_once
+
+SETTINGS = "template/src/{{package_name}}/core/settings.py.jinja"
+SETTINGS_DOCSTRING = '"""Service configuration, read from the environment and from `.env`."""'
+HEALTH = "template/src/{{package_name}}/health.py"
+
+
+def release_template_changes(template: TemplateRepo, version: str) -> None:
+    """A later release that edits two template files and adds one."""
+    template.edit(
+        SETTINGS,
+        lambda text: text.replace(
+            SETTINGS_DOCSTRING, '"""Service configuration: the environment first, then `.env`."""'
+        ),
+    )
+    template.edit(HEALTH, lambda text: text.replace("Probes for orchestrators", "Health probes"))
+    (template.path / "template/OPERATIONS.md").write_text("# Operations\n\nRunbooks go here.\n")
+    template.release(version)
+
+
+def run_test_suite(project: Project) -> dict[str, int]:
+    project.run("uv", "sync", "--python", project.answers["python_version"])
+    summary = pytest_summary(project.uv_run("pytest", "-q", "-p", "no:cacheprovider"))
+    assert not set(summary) & NOT_PASSED, summary
+    return summary
+
+
+@pytest.fixture
+def template(tmp_path: Path) -> TemplateRepo:
+    return TemplateRepo.of_working_tree(tmp_path / "template", "1.0.0")
+
+
+def generate(template: TemplateRepo, tmp_path: Path, **data: object) -> GeneratedRepo:
+    return template.copy(tmp_path / "service", "1.0.0", **data)
+
+
+def test_user_edits_survive_an_update_that_changes_the_template(
+    template: TemplateRepo, tmp_path: Path
+) -> None:
+    service = generate(template, tmp_path)
+    edits = make_user_edits(service.project)
+    service.commit("Notes, humanize, a shorter health check")
+    release_template_changes(template, "2.0.0")
+
+    service.update("2.0.0")
+
+    assert service.conflicted() == []
+    assert service.rejects() == []
+    assert edits.lost(service.path) == []
+    package = service.project.package
+    assert "Health probes" in (service.path / f"src/{package}/health.py").read_text()
+    assert "the environment first" in (service.path / f"src/{package}/core/settings.py").read_text()
+    assert (service.path / "OPERATIONS.md").is_file()
+    assert service.project.answers["_commit"] == "2.0.0"
+    # Their feature's tests run beside the template's, and everything passes.
+    assert run_test_suite(service.project)["passed"] > 20
+
+
+@pytest.mark.parametrize("mode", ["inline", "rej"])
+def test_a_conflicting_edit_conflicts_in_that_file_alone(
+    template: TemplateRepo, tmp_path: Path, mode: str
+) -> None:
+    service = generate(template, tmp_path)
+    edits = make_user_edits(service.project)
+    settings = f"src/{service.project.package}/core/settings.py"
+    ours = '"""Settings of the notes service."""'
+    replace_once(service.path / settings, SETTINGS_DOCSTRING, ours)
+    service.commit("Notes, and our own words for the settings")
+    release_template_changes(template, "2.0.0")
+
+    service.update("2.0.0", conflict="inline" if mode == "inline" else "rej")
+
+    text = (service.path / settings).read_text()
+    if mode == "inline":
+        assert service.conflicted() == [settings]
+        assert service.rejects() == []
+        assert "<<<<<<< before updating" in text
+        assert ours in text
+        assert "the environment first" in text
+    else:
+        assert service.conflicted() == []
+        assert service.rejects() == [f"{settings}.rej"]
+        assert ours in (service.path / f"{settings}.rej").read_text()
+        assert "the environment first" in text
+    # The conflict is confined to the docstring: their other edit to the file merged.
+    del edits.lines[settings]
+    assert "Field(default=1.5" in text
+    assert edits.lost(service.path) == []
+    markers = re.compile(r"^(<<<<<<<|>>>>>>>) ", re.MULTILINE)
+    others = [path for path in git(service.path, "ls-files").split() if path != settings]
+    assert [path for path in others if markers.search((service.path / path).read_text())] == []
+
+
+def test_an_update_to_the_same_release_changes_nothing(
+    template: TemplateRepo, tmp_path: Path
+) -> None:
+    service = generate(template, tmp_path)
+    make_user_edits(service.project)
+    service.commit("Notes")
+
+    service.update("1.0.0")
+
+    assert service.status() == []
+
+
+@pytest.mark.postgres
+def test_switching_an_edited_sqlite_service_to_postgresql(
+    template: TemplateRepo, tmp_path: Path, postgres: PostgresServer
+) -> None:
+    service = generate(template, tmp_path)
+    edits = make_user_edits(service.project)
+    service.project.run("uv", "lock")  # committed, as a service's lock file should be
+    service.commit("Notes, humanize, a shorter health check")
+
+    service.update(":current:", database="postgresql")
+
+    assert service.conflicted() == []
+    assert service.rejects() == []
+    assert edits.lost(service.path) == []
+    root, package = service.path, service.project.package
+    pyproject = (root / "pyproject.toml").read_text()
+    assert "postgresql-asyncpg" in pyproject
+    assert "aiosqlite" not in pyproject
+    assert "postgres:" in (root / "compose.yaml").read_text()
+    assert "sqlite" not in (root / f"src/{package}/core/database.py").read_text()
+    assert "render_as_batch" not in (root / "migrations/env.py").read_text()
+
+    # The user points .env at their server, as the README says, and everything passes,
+    # their migration included (the test fixtures build the schema with Alembic).
+    database = postgres.create_database("switched")
+    with (root / ".env").open("a") as env:
+        env.write(f"DATABASE_URL={postgres.service_url(database)}\n")
+        env.write(f"TEST_DATABASE_URL={postgres.service_url(database + '_test')}\n")
+    assert run_test_suite(service.project)["passed"] > 20
+    service.project.uv_run("alembic", "upgrade", "head")
+    with postgres.connect(database) as connection:
+        assert connection.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+
+
+def test_dropping_the_example_api_removes_it_whole(template: TemplateRepo, tmp_path: Path) -> None:
+    service = generate(template, tmp_path)
+
+    service.update(":current:", with_example_api=False)
+
+    fresh = template.copy(tmp_path / "fresh", "1.0.0", with_example_api=False)
+    assert differing_files(service.path, fresh.path, ignore=set()) == []
+
+
+def rename_question(template: TemplateRepo, old: str, new: str) -> None:
+    """Rename a question everywhere the template uses it: copier.yml, file names, contents."""
+    paths = [template.path / "copier.yml", *(template.path / "template").rglob("*")]
+    for path in sorted(paths, key=lambda path: len(path.parts), reverse=True):
+        if path.is_file() and old in path.read_text():
+            path.write_text(path.read_text().replace(old, new))
+        if old in path.name:
+            path.rename(path.with_name(path.name.replace(old, new)))
+
+
+def test_an_update_across_a_migration_keeps_a_renamed_answer(
+    template: TemplateRepo, tmp_path: Path
+) -> None:
+    service = generate(template, tmp_path, with_docker=False)
+    rename_question(template, "with_docker", "docker")
+    with (template.path / "copier.yml").open("a") as config:
+        config.write(
+            "\n_migrations:\n"
+            '  - version: "2.0.0"\n'
+            "    when: \"{{ _stage == 'before' }}\"\n"
+            "    command:\n"
+            '      - "{{ _copier_python }}"\n'
+            '      - "{{ _copier_conf.src_path }}/hooks/rename_answer.py"\n'
+            '      - "{{ _copier_conf.answers_file }}"\n'
+            "      - with_docker\n"
+            "      - docker\n"
+        )
+    template.release("2.0.0")
+
+    # A migration runs code from the template: Copier refuses it without --trust...
+    with pytest.raises(UnsafeTemplateError):
+        service.update("2.0.0")
+    assert service.status() == []
+
+    # ...and with it, the answer carries over: the user said no Docker, and still gets none
+    # (without the migration, --defaults would answer the new question with its default).
+    service.update("2.0.0", unsafe=True)
+
+    assert service.project.answers["docker"] is False
+    assert "with_docker" not in service.project.answers
+    assert not (service.path / "Dockerfile").exists()
+    assert [line for line in service.status() if "copier-answers" not in line] == []
+
+
+CHANGELOG = TEMPLATE / "CHANGELOG.md"
+
+
+def changelog_entries() -> list[tuple[str, str]]:
+    """(heading, body) of each entry in CHANGELOG.md, newest first."""
+    sections = re.split(r"^## ", CHANGELOG.read_text(), flags=re.MULTILINE)[1:]
+    return [(heading, body) for heading, _, body in (s.partition("\n") for s in sections)]
+
+
+def recorded_releases() -> list[tuple[str, str]]:
+    """(version, commit) of every release in CHANGELOG.md, newest first."""
+    releases = []
+    for heading, body in changelog_entries():
+        commit = re.search(r"^Commit: ([0-9a-f]{40})$", body, re.MULTILINE)
+        if heading != "Unreleased":
+            assert commit, f"CHANGELOG.md: release {heading!r} names no commit"
+            releases.append((heading.split()[0], commit.group(1)))
+    return releases
+
+
+def update_notes_since(version: str) -> str:
+    """The "Update:" notes of every entry newer than `version`: what an update crosses."""
+    notes = []
+    for heading, body in changelog_entries():
+        if heading.split()[0] == version:
+            break
+        notes += re.findall(r"^Update: (.*?)(?:\n\n|\Z)", body, re.MULTILINE | re.DOTALL)
+    return " ".join(" ".join(notes).split())
+
+
+def test_the_changelog_records_releases_newest_first() -> None:
+    releases = recorded_releases()
+
+    assert releases, "CHANGELOG.md records no release"
+    versions = [Version(version) for version, _ in releases]
+    assert versions == sorted(versions, reverse=True)
+    assert [str(version) for version in versions] == [version for version, _ in releases]
+
+
+def differing_files(left: Path, right: Path, ignore: set[str]) -> list[str]:
+    """Files whose content differs between two trees, or that only one has (not `.git`)."""
+
+    def files(root: Path) -> set[str]:
+        paths = (path.relative_to(root) for path in root.rglob("*") if path.is_file())
+        return {str(path) for path in paths if path.parts[0] != ".git"}
+
+    left_files, right_files = files(left), files(right)
+    differ = left_files ^ right_files
+    differ |= {
+        path
+        for path in left_files & right_files
+        if not filecmp.cmp(left / path, right / path, shallow=False)
+    }
+    return sorted(differ - ignore)
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+@pytest.mark.parametrize(("version", "commit"), recorded_releases())
+def test_every_release_updates_to_the_current_template(
+    tmp_path: Path, version: str, commit: str, database: str
+) -> None:
+    template = TemplateRepo.with_history(tmp_path / "template")
+    template.tag(version, commit)
+    service = template.copy(tmp_path / "service", version, database=database)
+    edits = make_user_edits(service.project)
+    service.commit("Notes")
+
+    service.update("HEAD")
+
+    # A conflict is allowed only where the changelog warns of one on the way.
+    notes, package = update_notes_since(version), service.project.package
+    unannounced = [
+        path
+        for path in service.conflicted()
+        if path.replace(f"/{package}/", "/<package>/") not in notes
+    ]
+    assert unannounced == [], f"CHANGELOG.md does not warn of these conflicts: {unannounced}"
+    assert service.rejects() == []
+    assert edits.lost(service.path) == []
+    # Apart from the user's edits, the service is what the current template generates.
+    fresh = template.copy(tmp_path / "fresh", "HEAD", database=database)
+    edited = set(edits.files) | set(edits.lines)
+    assert differing_files(service.path, fresh.path, ignore=edited) == []
+
+
+@pytest.mark.parametrize(("version", "commit"), recorded_releases())
+def test_released_migrations_are_never_edited(version: str, commit: str) -> None:
+    # Services run the migrations they were generated with: a release changes the schema
+    # with a new revision, never by rewriting one that users have already applied.
+    released = git(TEMPLATE, "ls-tree", "-r", "--name-only", commit, "template/migrations/versions")
+    for path in released.split("\n"):
+        if path:
+            current = TEMPLATE / path
+            assert current.is_file(), f"{path}, released in {version}, is gone"
+            shown = git(TEMPLATE, "show", f"{commit}:{path}")
+            assert current.read_text() == shown, f"{path} changed since {version}"
