@@ -99,6 +99,13 @@ class TemplateRepo:
         git(self.path, "tag", version)
 
     def tag(self, version: str, commit: str) -> None:
+        known = subprocess.run(
+            ["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=self.path, capture_output=True
+        )
+        assert known.returncode == 0, (
+            f"release {version}'s commit {commit} is not in this clone's history:"
+            " the update tests need a full clone (not a shallow one)"
+        )
         # --force: a clone may already carry the tag.
         git(self.path, "tag", "--force", version, commit)
 
