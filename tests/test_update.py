@@ -49,10 +49,22 @@ def generate(template: TemplateRepo, tmp_path: Path, **data: object) -> Generate
     return template.copy(tmp_path / "service", "1.0.0", **data)
 
 
+def use_postgres(service: GeneratedRepo, postgres: PostgresServer, name: str) -> str:
+    """Point the service's `.env` at a new database (and the tests at its `_test` twin)."""
+    database = postgres.create_database(name)
+    with (service.path / ".env").open("a") as env:
+        env.write(f"DATABASE_URL={postgres.service_url(database)}\n")
+        env.write(f"TEST_DATABASE_URL={postgres.service_url(database + '_test')}\n")
+    return database
+
+
+@pytest.mark.parametrize(
+    "database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
 def test_user_edits_survive_an_update_that_changes_the_template(
-    template: TemplateRepo, tmp_path: Path
+    template: TemplateRepo, tmp_path: Path, request: pytest.FixtureRequest, database: str
 ) -> None:
-    service = generate(template, tmp_path)
+    service = generate(template, tmp_path, database=database)
     edits = make_user_edits(service.project)
     service.commit("Notes, humanize, a shorter health check")
     release_template_changes(template, "2.0.0")
@@ -67,7 +79,10 @@ def test_user_edits_survive_an_update_that_changes_the_template(
     assert "the environment first" in (service.path / f"src/{package}/core/settings.py").read_text()
     assert (service.path / "OPERATIONS.md").is_file()
     assert service.project.answers["_commit"] == "2.0.0"
+    assert service.project.answers["_src_path"] == str(template.path)
     # Their feature's tests run beside the template's, and everything passes.
+    if database == "postgresql":
+        use_postgres(service, request.getfixturevalue("postgres"), "edited")
     assert run_test_suite(service.project)["passed"] > 20
 
 
@@ -142,10 +157,7 @@ def test_switching_an_edited_sqlite_service_to_postgresql(
 
     # The user points .env at their server, as the README says, and everything passes,
     # their migration included (the test fixtures build the schema with Alembic).
-    database = postgres.create_database("switched")
-    with (root / ".env").open("a") as env:
-        env.write(f"DATABASE_URL={postgres.service_url(database)}\n")
-        env.write(f"TEST_DATABASE_URL={postgres.service_url(database + '_test')}\n")
+    database = use_postgres(service, postgres, "switched")
     assert run_test_suite(service.project)["passed"] > 20
     service.project.uv_run("alembic", "upgrade", "head")
     with postgres.connect(database) as connection:
