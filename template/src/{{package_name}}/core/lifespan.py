@@ -1,4 +1,4 @@
-"""What the application holds for its lifetime: settings, the engine, the session factory."""
+"""What the application holds for its lifetime: settings, the engine, the session factories."""
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -7,7 +7,7 @@ from typing import TypedDict
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from .database import create_engine, create_sessionmaker
+from .database import create_engine, create_read_sessionmaker, create_sessionmaker
 from .settings import Settings
 
 
@@ -17,6 +17,7 @@ class State(TypedDict):
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    read_sessionmaker: async_sessionmaker[AsyncSession]
 
 
 def lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[State]]:
@@ -29,6 +30,7 @@ def lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMana
                 "settings": settings,
                 "engine": engine,
                 "sessionmaker": create_sessionmaker(engine),
+                "read_sessionmaker": create_read_sessionmaker(engine),
             }
         finally:
             await engine.dispose()

@@ -1,4 +1,4 @@
-"""The per-request database session."""
+"""The per-request database sessions: one that writes, one that only reads."""
 
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -19,6 +19,11 @@ def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
     return sessionmaker
 
 
+def get_read_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    sessionmaker: async_sessionmaker[AsyncSession] = request.state.read_sessionmaker
+    return sessionmaker
+
+
 async def get_session(
     sessionmaker: Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)],
 ) -> AsyncIterator[AsyncSession]:
@@ -31,8 +36,19 @@ async def get_session(
         await session.commit()
 
 
+async def get_read_session(
+    sessionmaker: Annotated[async_sessionmaker[AsyncSession], Depends(get_read_sessionmaker)],
+) -> AsyncIterator[AsyncSession]:
+    # Nothing to commit: a route that reads only needs its connection back in the pool.
+    async with sessionmaker() as session:
+        yield session
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 # scope="function": the commit above runs when the route returns, before the response is
 # sent, so a failed commit becomes an error response instead of a lost write behind a 2xx.
 # Background tasks run after that and must open their own session from the sessionmaker.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+# For routes that only read: see create_read_sessionmaker for what it saves and what it
+# gives up. Released when the route returns, before the response is sent, like SessionDep.
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from ..core.errors import NotFoundError
 from ..core.pagination import Page, PageParamsDep
 from ..core.params import IdPath
-from ..core.session import SessionDep
+from ..core.session import ReadSessionDep, SessionDep
 from .models import Author
 from .schemas import AuthorCreate, AuthorRead
 
@@ -21,7 +21,7 @@ async def create_author(payload: AuthorCreate, session: SessionDep) -> Author:
 
 
 @router.get("/{author_id}", response_model=AuthorRead)
-async def get_author(author_id: IdPath, session: SessionDep) -> Author:
+async def get_author(author_id: IdPath, session: ReadSessionDep) -> Author:
     author = await session.get(Author, author_id)
     if author is None:
         raise NotFoundError("Author", author_id)
@@ -29,7 +29,7 @@ async def get_author(author_id: IdPath, session: SessionDep) -> Author:
 
 
 @router.get("", response_model=Page[AuthorRead])
-async def list_authors(page: PageParamsDep, session: SessionDep) -> Page[AuthorRead]:
+async def list_authors(page: PageParamsDep, session: ReadSessionDep) -> Page[AuthorRead]:
     total = await session.scalar(select(func.count()).select_from(Author))
     authors = await session.scalars(
         select(Author).order_by(Author.id).offset(page.offset).limit(page.limit)

@@ -6,7 +6,7 @@ from sqlalchemy.orm import joinedload
 from ..core.errors import NotFoundError
 from ..core.pagination import Page, PageParamsDep
 from ..core.params import IdPath
-from ..core.session import SessionDep
+from ..core.session import ReadSessionDep, SessionDep
 from .models import Author, Post
 from .schemas import PostCreate, PostRead, PostUpdate
 
@@ -35,12 +35,12 @@ async def create_post(payload: PostCreate, session: SessionDep) -> Post:
 
 
 @router.get("/{post_id}", response_model=PostRead)
-async def get_post(post_id: IdPath, session: SessionDep) -> Post:
+async def get_post(post_id: IdPath, session: ReadSessionDep) -> Post:
     return await _get_post(session, post_id)
 
 
 @router.get("", response_model=Page[PostRead])
-async def list_posts(page: PageParamsDep, session: SessionDep) -> Page[PostRead]:
+async def list_posts(page: PageParamsDep, session: ReadSessionDep) -> Page[PostRead]:
     total = await session.scalar(select(func.count()).select_from(Post))
     posts = await session.scalars(
         select(Post).options(with_author).order_by(Post.id).offset(page.offset).limit(page.limit)
