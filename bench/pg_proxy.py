@@ -26,9 +26,11 @@ SQLAlchemy) can both use it from the calling thread.
 
 import asyncio
 import logging
+import socket
 import struct
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from types import TracebackType
 from typing import Self
 
@@ -53,6 +55,11 @@ LONGEST_STARTUP = 10_000
 
 TYPED = struct.Struct("!BI")  # type byte, then a length that counts itself but not the type
 UNTYPED = struct.Struct("!II")  # length (counting itself), then a request code or version
+
+
+def unpack(layout: struct.Struct, header: bytes) -> tuple[int, int]:
+    first, second = layout.unpack(header)
+    return int(first), int(second)
 
 
 class MessageStream:
@@ -121,7 +128,7 @@ class ServerStream(MessageStream):
         return False
 
     def _message(self, header: bytes) -> int:
-        kind, length = TYPED.unpack(header)
+        kind, length = unpack(TYPED, header)
         if length < 4:
             self.unreadable = True
         elif kind == READY_FOR_QUERY:
@@ -148,13 +155,13 @@ class ClientStream(MessageStream):
 
     def _message(self, header: bytes) -> int:
         if self._startup:
-            length, code = UNTYPED.unpack(header)
+            length, code = unpack(UNTYPED, header)
             if not UNTYPED.size <= length <= LONGEST_STARTUP:
                 self.unreadable = True
             # After a StartupMessage come typed messages; after a CancelRequest, nothing.
             self._startup = code in (SSL_REQUEST, GSSENC_REQUEST)
             return length - UNTYPED.size
-        kind, length = TYPED.unpack(header)
+        kind, length = unpack(TYPED, header)
         if length < 4:
             self.unreadable = True
         elif kind == FLUSH:
@@ -177,9 +184,11 @@ class RoundTripProxy:
         self._port: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._server: asyncio.Server | None = None
+        self._listener: socket.socket | None = None
         self._stopping = False
-        self._handlers: set[asyncio.Task[None]] = set()
+        # Each connection's handler, and the client socket it serves: a handler cancelled
+        # before it starts never runs its cleanup, so the socket is closed from here too.
+        self._handlers: dict[asyncio.Task[None], socket.socket] = {}
 
     @property
     def port(self) -> int:
@@ -245,35 +254,57 @@ class RoundTripProxy:
         self._port = None
 
     async def _start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, self.host, 0)
-        self._port = int(self._server.sockets[0].getsockname()[1])
+        # A listener of our own rather than asyncio.start_server(): on Python 3.11 a
+        # connection accepted just before Server.close() is dropped without being closed,
+        # leaving its client hanging. Here every accepted socket is known at once.
+        listener = socket.create_server((self.host, 0))
+        listener.setblocking(False)
+        self._listener = listener
+        self._port = int(listener.getsockname()[1])
+        asyncio.get_running_loop().add_reader(listener, self._accept)
+
+    def _accept(self) -> None:
+        """Take every connection waiting; the loop calls this when the listener is ready."""
+        assert self._listener is not None
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as error:  # e.g. the client gave up before it was accepted
+                log.warning("accepting a connection failed: %s", error)
+                return
+            client.setblocking(False)
+            with self._lock:
+                self._connections += 1
+                number = self._connections
+            handler = asyncio.get_running_loop().create_task(self._serve(client, number))
+            self._handlers[handler] = client
+            handler.add_done_callback(self._handlers.pop)
 
     async def _stop(self) -> None:
-        assert self._server is not None
+        assert self._listener is not None
         self._stopping = True
-        self._server.close()
-        for handler in self._handlers:
+        asyncio.get_running_loop().remove_reader(self._listener)
+        self._listener.close()
+        handlers = dict(self._handlers)
+        for handler in handlers:
             handler.cancel()
-        await asyncio.gather(*self._handlers, return_exceptions=True)
-        await self._server.wait_closed()
+        await asyncio.gather(*handlers, return_exceptions=True)
+        for client in handlers.values():
+            client.close()  # a no-op for sockets their handler closed
 
-    async def _serve(
-        self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter
-    ) -> None:
-        handler = asyncio.current_task()
-        assert handler is not None
-        self._handlers.add(handler)
-        with self._lock:
-            self._connections += 1
-            number = self._connections
+    async def _serve(self, client_socket: socket.socket, number: int) -> None:
+        writers: list[asyncio.StreamWriter] = []
         try:
-            if self._stopping:
-                return
+            client_reader, client_writer = await asyncio.open_connection(sock=client_socket)
+            writers.append(client_writer)
             try:
                 server_reader, server_writer = await asyncio.open_connection(*self.upstream)
             except OSError as error:
                 log.warning("connection %d: cannot reach %s: %s", number, self.upstream, error)
                 return
+            writers.append(server_writer)
             client, server = ClientStream(), ServerStream()
 
             def from_client(data: bytes) -> None:
@@ -302,16 +333,22 @@ class RoundTripProxy:
                     number,
                 )
 
-            try:
-                await asyncio.gather(
-                    self._pump(client_reader, server_writer, from_client),
-                    self._pump(server_reader, client_writer, from_server),
-                )
-            finally:
-                server_writer.close()
+            await asyncio.gather(
+                self._pump(client_reader, server_writer, from_client),
+                self._pump(server_reader, client_writer, from_server),
+            )
         finally:
-            client_writer.close()
-            self._handlers.discard(handler)
+            for writer in writers:
+                # Stopping: drop what is unsent rather than wait for a peer to read it.
+                if self._stopping:
+                    writer.transport.abort()
+                else:
+                    writer.close()
+            # The sockets are closed by callbacks on the loop; wait for them, or a loop
+            # stopped right after would leave them open.
+            for writer in writers:
+                with suppress(OSError):
+                    await writer.wait_closed()
 
     @staticmethod
     async def _pump(
