@@ -1,0 +1,87 @@
+"""How many times each request of the PostgreSQL service waits on the database.
+
+Counted, not timed: the service talks to PostgreSQL through a proxy that counts the
+server's ReadyForQuery messages, one per round trip, whatever the driver does.
+"""
+
+from collections.abc import Iterator
+
+import pytest
+
+from bench.pg_proxy import RoundTripProxy
+from tests.postgres import PostgresServer
+from tests.project import Project, Server, render
+
+pytestmark = pytest.mark.postgres
+
+# Each request is sent this many times before counting, so that the pooled connection
+# exists and asyncpg has prepared its statements (a first statement costs a round trip more).
+WARM_UP = 3
+MEASURED = 5
+
+
+@pytest.fixture(scope="module")
+def proxy() -> Iterator[RoundTripProxy]:
+    with RoundTripProxy(("127.0.0.1", 5432)) as proxy:
+        yield proxy
+
+
+@pytest.fixture(scope="module")
+def service(
+    postgres: PostgresServer, proxy: RoundTripProxy, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    project = Project.at(render(tmp_path_factory.mktemp("round-trips"), database="postgresql"))
+    database = postgres.create_database("round_trips")
+    project.env["DATABASE_URL"] = postgres.service_url(database)
+    project.run("uv", "sync", "--python", project.answers["python_version"])
+    project.uv_run("alembic", "upgrade", "head")
+    with postgres.connect(database) as connection:
+        connection.execute("INSERT INTO authors (name, email) VALUES ('Ada', 'ada@example.com')")
+        connection.execute("INSERT INTO posts (title, body, author_id) VALUES ('Hi', 'Text', 1)")
+    # The proxy reads the protocol, so the connection must not be encrypted.
+    through_proxy = postgres.service_url(database).replace(
+        "127.0.0.1:5432", f"127.0.0.1:{proxy.port}"
+    )
+    with project.start(env={"DATABASE_URL": f"{through_proxy}?ssl=disable"}) as server:
+        yield server
+
+
+def round_trips(
+    server: Server, proxy: RoundTripProxy, method: str, path: str, json: object = None
+) -> float:
+    """Round trips per request, on a warm pool; fails if a request opens a connection."""
+    with server.client() as client:
+
+        def send() -> None:
+            response = client.request(method, path, json=json)
+            assert response.status_code in (200, 201), response.text
+
+        for _ in range(WARM_UP):
+            send()
+        before, connections = proxy.round_trips(), proxy.connections()
+        for _ in range(MEASURED):
+            send()
+        assert proxy.connections() == connections, "a warm pool opened a connection"
+        return (proxy.round_trips() - before) / MEASURED
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        # One SELECT with the author joined in, outside a transaction (ReadSessionDep).
+        ("/api/v1/posts/1", 1),
+        ("/api/v1/authors/1", 1),
+        # The count and the page.
+        ("/api/v1/posts?limit=20", 2),
+        # Liveness never touches the database.
+        ("/health/live", 0),
+    ],
+)
+def test_reads(service: Server, proxy: RoundTripProxy, path: str, expected: int) -> None:
+    assert round_trips(service, proxy, "GET", path) == expected
+
+
+def test_a_write_is_one_transaction(service: Server, proxy: RoundTripProxy) -> None:
+    post = {"title": "Counted", "body": "Text", "author_id": 1}
+    # BEGIN, the author's SELECT, the INSERT ... RETURNING, COMMIT.
+    assert round_trips(service, proxy, "POST", "/api/v1/posts", post) == 4
