@@ -1,13 +1,13 @@
 """The same service written synchronously: `def` routes in Starlette's threadpool.
 
 It reuses the rendered package's ORM models and pydantic schemas and runs the same queries
-(the author joined in with `joinedload`, a commit after each request) on a synchronous
+(the author joined in with `joinedload`, a commit at the end of each request) on a synchronous
 SQLAlchemy engine (psycopg 3) with the same connection budget as the async service. Only
 the example posts endpoints, /health/live and the two IO-wait bench routes are here.
 """
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -39,74 +39,93 @@ with_author = joinedload(Post.author)
 
 def psycopg_url(async_url: str) -> str:
     """The service's asyncpg URL, for the psycopg 3 driver."""
-    url = make_url(async_url).set(drivername="postgresql+psycopg")
-    # asyncpg's `ssl=` has no meaning to libpq, whose own options pass through unchanged.
-    return url.difference_update_query(["ssl"]).render_as_string(hide_password=False)
+    url = make_url(async_url)
+    # asyncpg's `ssl=` means nothing to libpq: say the same in libpq's words.
+    if url.query.get("ssl") == "disable":
+        url = url.update_query_dict({"sslmode": "disable", "gssencmode": "disable"})
+    url = url.difference_update_query(["ssl"]).set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    # A sync generator dependency: FastAPI runs each step in the threadpool, like the routes.
-    with request.state.sessionmaker() as session:
-        yield session
-        session.commit()
+async def get_sessionmaker(request: Request) -> sessionmaker[Session]:
+    # async: a plain lookup, no reason to spend a threadpool hop on it.
+    factory: sessionmaker[Session] = request.state.sessionmaker
+    return factory
 
 
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SessionmakerDep = Annotated[sessionmaker[Session], Depends(get_sessionmaker)]
+
+# Why no `yield session` dependency, as the async service has: FastAPI validates a sync
+# route's response in the threadpool *before* a function-scoped dependency exits, so the
+# session would hold its connection while waiting for a thread. With more threads (40) than
+# connections (10), every thread then blocks in the pool's checkout, and nothing moves until
+# the pool times out (tried: 37 requests, then 30 s of nothing). So each route opens its
+# own transaction, builds the response model inside it, and has released the connection by
+# the time it returns.
 
 posts = APIRouter(prefix="/api/v1/posts")
 
 
-def _get_post(session: Session, post_id: int) -> Any:
+def _read_post(session: Session, post_id: int) -> Any:
     post = session.get(Post, post_id, options=[with_author])
     if post is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Post {post_id} not found")
-    return post
+    return PostRead.model_validate(post)
 
 
 @posts.post("", status_code=status.HTTP_201_CREATED, response_model=PostRead)
-def create_post(payload: PostCreate, session: SessionDep) -> Any:
-    author = session.get(Author, payload.author_id)
-    if author is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Author {payload.author_id} not found")
-    post = Post(title=payload.title, body=payload.body, author=author)
-    session.add(post)
-    session.flush()
-    return post
+def create_post(payload: PostCreate, transaction: SessionmakerDep) -> Any:
+    with transaction.begin() as session:  # commits on leaving the block
+        author = session.get(Author, payload.author_id)
+        if author is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"Author {payload.author_id} not found")
+        post = Post(title=payload.title, body=payload.body, author=author)
+        session.add(post)
+        session.flush()
+        return PostRead.model_validate(post)
 
 
 @posts.get("/{post_id}", response_model=PostRead)
-def get_post(post_id: IdPath, session: SessionDep) -> Any:
-    return _get_post(session, post_id)
+def get_post(post_id: IdPath, transaction: SessionmakerDep) -> Any:
+    with transaction.begin() as session:
+        return _read_post(session, post_id)
 
 
 @posts.get("", response_model=Page[PostRead])
-def list_posts(page: PageParamsDep, session: SessionDep) -> Any:
-    total = session.scalar(select(func.count()).select_from(Post))
-    rows = session.scalars(
-        select(Post).options(with_author).order_by(Post.id).offset(page.offset).limit(page.limit)
-    )
-    return Page(
-        items=[PostRead.model_validate(post) for post in rows],
-        total=total or 0,
-        offset=page.offset,
-        limit=page.limit,
-    )
+def list_posts(page: PageParamsDep, transaction: SessionmakerDep) -> Any:
+    with transaction.begin() as session:
+        total = session.scalar(select(func.count()).select_from(Post))
+        rows = session.scalars(
+            select(Post)
+            .options(with_author)
+            .order_by(Post.id)
+            .offset(page.offset)
+            .limit(page.limit)
+        )
+        return Page(
+            items=[PostRead.model_validate(post) for post in rows],
+            total=total or 0,
+            offset=page.offset,
+            limit=page.limit,
+        )
 
 
 bench = APIRouter(prefix="/bench")
 
 
 @bench.get("/upstream/posts/{post_id}", response_model=PostRead)
-def upstream_then_post(post_id: IdPath, request: Request, session: SessionDep) -> Any:
-    # As in the async service: the upstream first, while the session holds no connection.
+def upstream_then_post(post_id: IdPath, request: Request, transaction: SessionmakerDep) -> Any:
+    # As in the async service: the upstream first, holding no database connection.
     client: httpx.Client = request.state.http
     client.get(f"{upstream_url()}/posts/{post_id}").raise_for_status()
-    return _get_post(session, post_id)
+    with transaction.begin() as session:
+        return _read_post(session, post_id)
 
 
 @bench.get("/slow")
-def slow_query(session: SessionDep) -> dict[str, bool]:
-    session.execute(text("SELECT pg_sleep(:seconds)"), {"seconds": SLOW_QUERY_S})
+def slow_query(transaction: SessionmakerDep) -> dict[str, bool]:
+    with transaction.begin() as session:
+        session.execute(text("SELECT pg_sleep(:seconds)"), {"seconds": SLOW_QUERY_S})
     return {"ok": True}
 
 
