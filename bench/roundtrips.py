@@ -24,7 +24,7 @@ StartApp = Callable[[str], AbstractContextManager[Server]]
 
 def proxy_class() -> Any:
     try:
-        from bench.pg_proxy import RoundTripProxy  # noqa: PLC0415 (optional, see above)
+        from bench.pg_proxy import RoundTripProxy  # optional, see above
     except ImportError:
         return None
     return RoundTripProxy
@@ -55,14 +55,16 @@ def count_round_trips(
     if proxy_type is None:
         return {scenario.name: None for scenario in scenarios}
     counts: dict[str, float | None] = {}
-    with proxy_type(upstream) as proxy:
-        with start_app(through_proxy(service_url, proxy.port)) as server:
-            with httpx.Client(base_url=server.url, timeout=30) as client:
-                for scenario in scenarios:
-                    _send(client, scenario, WARM_UP)
-                    before = proxy.round_trips()
-                    _send(client, scenario, COUNTED)
-                    counts[scenario.name] = (proxy.round_trips() - before) / COUNTED
+    with (
+        proxy_type(upstream) as proxy,
+        start_app(through_proxy(service_url, proxy.port)) as server,
+        httpx.Client(base_url=server.url, timeout=30) as client,
+    ):
+        for scenario in scenarios:
+            _send(client, scenario, WARM_UP)
+            before = proxy.round_trips()
+            _send(client, scenario, COUNTED)
+            counts[scenario.name] = (proxy.round_trips() - before) / COUNTED
     return counts
 
 
