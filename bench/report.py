@@ -118,9 +118,11 @@ def markdown_table(table: list[Row]) -> str:
         "|" + "|".join("--:" if numeric else "---" for _, numeric in COLUMNS) + "|",
     ]
     for r in table:
-        ratios = [_number(r.service_over_limit, 2), _number(r.async_over_sync, 2)]
-        if r.app != "service":
-            ratios = ["", ""]
+        # A ratio only where the other app ran too (SQLite rows have the service alone).
+        ratios = [
+            "" if value is None else f"{value:.2f}"
+            for value in (r.service_over_limit, r.async_over_sync)
+        ]
         cells = [
             r.database,
             r.scenario,
