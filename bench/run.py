@@ -161,8 +161,9 @@ def notes(options: Options, table: list[report.Row], counted: bool) -> list[str]
     ]
     return [
         f"Medians of {options.rounds} round(s) of {options.duration:g} s per app and"
-        f" configuration, apps interleaved (order rotated each round); 1 s warm-up per app"
-        " and scenario. wrk runs on the same machine as the apps and PostgreSQL.",
+        f" configuration, apps interleaved (order rotated each round); {options.warmup:g} s"
+        " warm-up per app and scenario. wrk runs on the same machine as the apps and"
+        " PostgreSQL.",
         "service, for live/get_post/list_posts/create_post: `uvicorn <package>.main:app`, one"
         " worker, ENVIRONMENT=production, as the generated README serves it (access log on);"
         " for upstream/slow: the same app from its `create_app()` plus the kit's /bench routes"
