@@ -1,0 +1,67 @@
+"""The generated async service with the kit's bench routes mounted on it.
+
+Served as `uvicorn bench.apps.service:create_app --factory`: the service's own `create_app()`
+builds the app exactly as `<package>.main:app` does, then the kit adds routes the generated
+service must not carry, and an HTTP client for them in the lifespan state.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI, Request
+from sqlalchemy import text
+
+from bench.apps.common import package_module, upstream_url
+from bench.config import SLOW_QUERY_S, UPSTREAM_CLIENT_CONNECTIONS
+
+_main = package_module("main")
+_posts = package_module("blog.posts")
+IdPath = package_module("core.params").IdPath
+PostRead = package_module("blog.schemas").PostRead
+
+# The one place where the bench routes pick their session dependency.
+BenchSession = package_module("core.session").SessionDep
+
+router = APIRouter(prefix="/bench")
+
+
+@router.get("/upstream/posts/{post_id}", response_model=PostRead)
+async def upstream_then_post(post_id: IdPath, request: Request, session: BenchSession) -> Any:
+    # The upstream call comes first: the session has not touched the pool yet, so the wait
+    # holds no database connection.
+    client: httpx.AsyncClient = request.state.http
+    response = await client.get(f"{upstream_url()}/posts/{post_id}")
+    response.raise_for_status()
+    # Then exactly what GET /api/v1/posts/{id} does.
+    return await _posts.get_post(post_id, session)
+
+
+@router.get("/slow")
+async def slow_query(session: BenchSession) -> dict[str, bool]:
+    await session.execute(text("SELECT pg_sleep(:seconds)"), {"seconds": SLOW_QUERY_S})
+    return {"ok": True}
+
+
+def _with_http_client(app: FastAPI) -> None:
+    """Wrap the service's lifespan so its state also holds a shared httpx.AsyncClient."""
+    service_lifespan = app.router.lifespan_context
+    limits = httpx.Limits(
+        max_connections=UPSTREAM_CLIENT_CONNECTIONS,
+        max_keepalive_connections=UPSTREAM_CLIENT_CONNECTIONS,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        async with service_lifespan(app) as state, httpx.AsyncClient(limits=limits) as client:
+            yield {**(state or {}), "http": client}
+
+    app.router.lifespan_context = lifespan
+
+
+def create_app() -> FastAPI:
+    app: FastAPI = _main.create_app()
+    app.include_router(router)
+    _with_http_client(app)
+    return app

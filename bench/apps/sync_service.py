@@ -1,0 +1,165 @@
+"""The same service written synchronously: `def` routes in Starlette's threadpool.
+
+It reuses the rendered package's ORM models and pydantic schemas and runs the same queries
+(the author joined in with `joinedload`, a commit at the end of each request) on a synchronous
+SQLAlchemy engine (psycopg 3) with the same connection budget as the async service. Only
+the example posts endpoints, /health/live and the two IO-wait bench routes are here.
+"""
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+import anyio.to_thread
+import httpx
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, joinedload, sessionmaker
+
+from bench.apps.common import package_module, upstream_url
+from bench.config import (
+    POOL_TIMEOUT_S,
+    SLOW_QUERY_S,
+    THREADPOOL_SIZE,
+    UPSTREAM_CLIENT_CONNECTIONS,
+)
+
+_models = package_module("blog.models")
+_schemas = package_module("blog.schemas")
+Page = package_module("core.pagination").Page
+PageParamsDep = package_module("core.pagination").PageParamsDep
+IdPath = package_module("core.params").IdPath
+Author, Post = _models.Author, _models.Post
+PostCreate, PostRead = _schemas.PostCreate, _schemas.PostRead
+
+with_author = joinedload(Post.author)
+
+
+def psycopg_url(async_url: str) -> str:
+    """The service's asyncpg URL, for the psycopg 3 driver."""
+    url = make_url(async_url)
+    # asyncpg's `ssl=` means nothing to libpq: say the same in libpq's words.
+    if url.query.get("ssl") == "disable":
+        url = url.update_query_dict({"sslmode": "disable", "gssencmode": "disable"})
+    url = url.difference_update_query(["ssl"]).set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+async def get_sessionmaker(request: Request) -> sessionmaker[Session]:
+    # async: a plain lookup, no reason to spend a threadpool hop on it.
+    factory: sessionmaker[Session] = request.state.sessionmaker
+    return factory
+
+
+SessionmakerDep = Annotated[sessionmaker[Session], Depends(get_sessionmaker)]
+
+# Why no `yield session` dependency, as the async service has: FastAPI validates a sync
+# route's response in the threadpool *before* a function-scoped dependency exits, so the
+# session would hold its connection while waiting for a thread. With more threads (40) than
+# connections (10), every thread then blocks in the pool's checkout, and nothing moves until
+# the pool times out (tried: 37 requests, then 30 s of nothing). So each route opens its
+# own transaction, builds the response model inside it, and has released the connection by
+# the time it returns.
+
+posts = APIRouter(prefix="/api/v1/posts")
+
+
+def _read_post(session: Session, post_id: int) -> Any:
+    post = session.get(Post, post_id, options=[with_author])
+    if post is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Post {post_id} not found")
+    return PostRead.model_validate(post)
+
+
+@posts.post("", status_code=status.HTTP_201_CREATED, response_model=PostRead)
+def create_post(payload: PostCreate, transaction: SessionmakerDep) -> Any:
+    with transaction.begin() as session:  # commits on leaving the block
+        author = session.get(Author, payload.author_id)
+        if author is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"Author {payload.author_id} not found")
+        post = Post(title=payload.title, body=payload.body, author=author)
+        session.add(post)
+        session.flush()
+        return PostRead.model_validate(post)
+
+
+@posts.get("/{post_id}", response_model=PostRead)
+def get_post(post_id: IdPath, transaction: SessionmakerDep) -> Any:
+    with transaction.begin() as session:
+        return _read_post(session, post_id)
+
+
+@posts.get("", response_model=Page[PostRead])
+def list_posts(page: PageParamsDep, transaction: SessionmakerDep) -> Any:
+    with transaction.begin() as session:
+        total = session.scalar(select(func.count()).select_from(Post))
+        rows = session.scalars(
+            select(Post)
+            .options(with_author)
+            .order_by(Post.id)
+            .offset(page.offset)
+            .limit(page.limit)
+        )
+        return Page(
+            items=[PostRead.model_validate(post) for post in rows],
+            total=total or 0,
+            offset=page.offset,
+            limit=page.limit,
+        )
+
+
+bench = APIRouter(prefix="/bench")
+
+
+@bench.get("/upstream/posts/{post_id}", response_model=PostRead)
+def upstream_then_post(post_id: IdPath, request: Request, transaction: SessionmakerDep) -> Any:
+    # As in the async service: the upstream first, holding no database connection.
+    client: httpx.Client = request.state.http
+    client.get(f"{upstream_url()}/posts/{post_id}").raise_for_status()
+    with transaction.begin() as session:
+        return _read_post(session, post_id)
+
+
+@bench.get("/slow")
+def slow_query(transaction: SessionmakerDep) -> dict[str, bool]:
+    with transaction.begin() as session:
+        session.execute(text("SELECT pg_sleep(:seconds)"), {"seconds": SLOW_QUERY_S})
+    return {"ok": True}
+
+
+health = APIRouter(prefix="/health")
+
+
+@health.get("/live")
+def live() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = THREADPOOL_SIZE
+    engine = create_engine(
+        psycopg_url(os.environ["DATABASE_URL"]),
+        # The async service's pool settings (pre-ping included), its statement timeout too.
+        pool_size=int(os.environ["DATABASE_POOL_SIZE"]),
+        max_overflow=int(os.environ["DATABASE_MAX_OVERFLOW"]),
+        pool_timeout=POOL_TIMEOUT_S,
+        pool_pre_ping=True,
+        connect_args={"options": "-c statement_timeout=30000"},
+    )
+    limits = httpx.Limits(
+        max_connections=UPSTREAM_CLIENT_CONNECTIONS,
+        max_keepalive_connections=UPSTREAM_CLIENT_CONNECTIONS,
+    )
+    with httpx.Client(limits=limits) as client:
+        yield {"sessionmaker": sessionmaker(engine, expire_on_commit=False), "http": client}
+    engine.dispose()
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="Sync service (bench)", lifespan=lifespan, docs_url=None, redoc_url=None)
+    for router in (health, posts, bench):
+        app.include_router(router)
+    return app

@@ -1,0 +1,34 @@
+"""The numbers every app in a run shares, in one place so that the output can print them."""
+
+# Database connections per app: the same budget for the async service, the limit app and the
+# synchronous service. max_overflow=0 keeps it a hard cap.
+POOL_SIZE = 10
+MAX_OVERFLOW = 0
+# The service's default (DATABASE_POOL_TIMEOUT): a request waits this long for a connection.
+POOL_TIMEOUT_S = 30.0
+# wrk gives up on a request after this long. Larger than the pool timeout, so a request that
+# queues for a connection shows up as latency (or as a 503 from the pool) rather than as a
+# client timeout.
+WRK_TIMEOUT_S = 40
+WRK_THREADS = 2
+
+# Threads that run the synchronous service's `def` routes: anyio's default limiter, which
+# Starlette uses; the sync app sets it explicitly so the number is a fact of the run.
+THREADPOOL_SIZE = 40
+
+# How long the upstream stub takes to answer, and how long the slow query sleeps.
+UPSTREAM_DELAY_S = 0.1
+SLOW_QUERY_S = 0.01
+# Connections the apps' HTTP clients may hold to the upstream: above any wrk connection
+# count, so the client pool is never the bottleneck.
+UPSTREAM_CLIENT_CONNECTIONS = 1024
+
+AUTHORS = 1_000
+POSTS = 10_000
+
+
+def budget() -> str:
+    return (
+        f"pool_size={POOL_SIZE}, max_overflow={MAX_OVERFLOW}, pool_timeout={POOL_TIMEOUT_S:g} s;"
+        f" sync threadpool={THREADPOOL_SIZE}; wrk -t{WRK_THREADS} --timeout {WRK_TIMEOUT_S}s"
+    )

@@ -1,0 +1,240 @@
+"""The whole benchmark: set up, serve, drive with wrk, count round trips, report."""
+
+import argparse
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bench import lineup, machine, prepare, report, roundtrips, wrk
+from bench.config import (
+    POOL_SIZE,
+    POOL_TIMEOUT_S,
+    SLOW_QUERY_S,
+    THREADPOOL_SIZE,
+    UPSTREAM_DELAY_S,
+    budget,
+)
+from bench.prepare import Variant
+from bench.report import Measurement
+from bench.scenarios import IO_WAIT, NORMAL, Scenario
+from bench.servers import Server
+from tests.postgres import PostgresServer
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+
+
+@dataclass(frozen=True)
+class Options:
+    rounds: int
+    duration: float
+    connections: list[int]
+    warmup: float
+    sqlite: bool
+    keep: bool
+    update_readme: bool
+
+
+def parse(argv: Sequence[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
+    parser.add_argument("--duration", type=float, default=5, help="seconds per wrk run")
+    parser.add_argument(
+        "--connections", default="8,64,256", help="wrk connection counts, comma-separated"
+    )
+    parser.add_argument("--warmup", type=float, default=1, help="seconds of warm-up per app")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 1 round, 2 s, 8 and 64 connections"
+    )
+    parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite variant")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--update-readme", action="store_true", help="put latest.md into README.md's markers"
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds, args.duration, args.connections = 1, 2, "8,64"
+    return Options(
+        rounds=args.rounds,
+        duration=args.duration,
+        connections=[int(n) for n in args.connections.split(",")],
+        warmup=args.warmup,
+        sqlite=not args.no_sqlite,
+        keep=args.keep,
+        update_readme=args.update_readme,
+    )
+
+
+@dataclass
+class Runner:
+    options: Options
+    wrk: str
+    measurements: list[Measurement] = field(default_factory=list)
+
+    def compare(
+        self, database: str, scenarios: Sequence[Scenario], apps: dict[str, Server]
+    ) -> None:
+        """Every scenario at every connection count, the apps taking turns within a round.
+
+        Interleaving per configuration spreads slow drifts of the machine (other load, the
+        table growing, caches) over all apps instead of charging them to whichever ran last.
+        The order rotates from round to round, so no app is always first.
+        """
+        names = list(apps)
+        for scenario in scenarios:
+            for connections in self.options.connections:
+                if connections == self.options.connections[0] and self.options.warmup > 0:
+                    for name in names:
+                        wrk.run(
+                            self.wrk,
+                            apps[name].url,
+                            scenario.name,
+                            connections,
+                            self.options.warmup,
+                        )
+                for round_ in range(self.options.rounds):
+                    shift = round_ % len(names)
+                    for name in names[shift:] + names[:shift]:
+                        self._measure(database, scenario, name, apps[name], connections, round_)
+
+    def _measure(
+        self,
+        database: str,
+        scenario: Scenario,
+        name: str,
+        app: Server,
+        connections: int,
+        round_: int,
+    ) -> None:
+        result = wrk.run(self.wrk, app.url, scenario.name, connections, self.options.duration)
+        self.measurements.append(
+            Measurement(database, scenario.name, name, connections, round_ + 1, result)
+        )
+        print(
+            f"  {database:10} {scenario.name:11} c={connections:<4} round {round_ + 1}"
+            f" {name:8} {result.rps:9,.0f} rps  p99 {result.p99_ms:8.1f} ms"
+            f"  errors {result.error_count}",
+            flush=True,
+        )
+
+
+@contextmanager
+def serve_all(
+    variant: Variant, env: dict[str, str], apps: list[lineup.App]
+) -> Iterator[dict[str, Server]]:
+    """All of `apps` at once, by name; every one stopped on leaving, whatever happens."""
+    with ExitStack() as stack:
+        yield {app.name: stack.enter_context(lineup.serve(app, variant, env)) for app in apps}
+
+
+def count_round_trips(
+    server: PostgresServer, variant: Variant, env: dict[str, str]
+) -> dict[tuple[str, str, str], float | None]:
+    """(database, app, scenario) -> round trips per request, from a separate, untimed pass."""
+    admin = urlsplit(server.admin_url)
+    postgres = (admin.hostname or "127.0.0.1", admin.port or 5432)
+    plan = [
+        (lineup.SERVICE_WITH_BENCH_ROUTES, [*NORMAL, *IO_WAIT]),
+        (lineup.LIMIT, list(NORMAL)),
+        (lineup.SYNC, [*NORMAL, *IO_WAIT]),
+    ]
+    counts: dict[tuple[str, str, str], float | None] = {}
+    for app, scenarios in plan:
+
+        def start(url: str, app: lineup.App = app) -> AbstractContextManager[Server]:
+            return lineup.serve(app, variant, {**env, "DATABASE_URL": url})
+
+        found = roundtrips.count_round_trips(variant.database_url, postgres, start, scenarios)
+        counts.update({("postgresql", app.name, name): n for name, n in found.items()})
+    return counts
+
+
+def notes(options: Options, table: list[report.Row], counted: bool) -> list[str]:
+    late = [
+        f"{r.database}/{r.scenario}/{r.app} at {r.connections}"
+        for r in table
+        if r.past_pool_timeout
+    ]
+    return [
+        f"Medians of {options.rounds} round(s) of {options.duration:g} s per app and"
+        f" configuration, apps interleaved (order rotated each round); {options.warmup:g} s"
+        " warm-up per app and scenario. wrk runs on the same machine as the apps and"
+        " PostgreSQL.",
+        "service, for live/get_post/list_posts/create_post: `uvicorn <package>.main:app`, one"
+        " worker, ENVIRONMENT=production, as the generated README serves it (access log on);"
+        " for upstream/slow: the same app from its `create_app()` plus the kit's /bench routes"
+        " (`bench.apps.service:create_app --factory`). Round trips are counted on the latter.",
+        "limit: bare ASGI app, asyncpg pool, orjson, the same SQL; sync: FastAPI `def` routes"
+        f" in a {THREADPOOL_SIZE}-thread pool, sync SQLAlchemy on psycopg 3, each route in its"
+        " own transaction. Same uvicorn, same pool budget for all.",
+        f"upstream: the route waits on a stub that answers after {UPSTREAM_DELAY_S * 1000:g} ms"
+        " (httpx.AsyncClient / shared httpx.Client, 1024 connections allowed), then reads one"
+        f" post. slow: `SELECT pg_sleep({SLOW_QUERY_S:g})`, so at most"
+        f" {POOL_SIZE / SLOW_QUERY_S:,.0f} requests/s with {POOL_SIZE} connections.",
+        "errors: wrk's connect/read/write/timeout errors plus responses with status >= 400"
+        " (all rounds). ⚠ in max ms: a request took longer than the pool timeout"
+        f" ({POOL_TIMEOUT_S:g} s): " + (", ".join(late) if late else "none did."),
+        "DB round trips/req: ReadyForQuery messages per request, counted through"
+        " bench/pg_proxy.py"
+        + ("." if counted else ": n/a, bench/pg_proxy.py is not in this branch yet."),
+        "service/limit and async/sync: ratios of median RPS (on the service's rows).",
+    ]
+
+
+def run(options: Options) -> None:
+    wrk_path = wrk.ensure_installed()
+    server = PostgresServer.at()
+    root = Path(tempfile.mkdtemp(prefix="bench-"))
+    try:
+        print(f"Rendering and installing the variants in {root} ...", flush=True)
+        postgres = prepare.postgres_variant(root, server)
+        sqlite = prepare.sqlite_variant(root) if options.sqlite else None
+        runner = Runner(options, wrk_path)
+        env = lineup.app_environment(postgres, postgres.database_url)
+        with lineup.serve(lineup.UPSTREAM_STUB, postgres, env) as upstream:
+            env["BENCH_UPSTREAM_URL"] = upstream.url
+            print("PostgreSQL: service, limit app, sync service", flush=True)
+            with serve_all(postgres, env, [lineup.SERVICE, lineup.LIMIT, lineup.SYNC]) as apps:
+                runner.compare("postgresql", NORMAL, apps)
+            print("PostgreSQL, waiting on IO: service, sync service", flush=True)
+            with serve_all(postgres, env, [lineup.SERVICE_WITH_BENCH_ROUTES, lineup.SYNC]) as apps:
+                runner.compare("postgresql", IO_WAIT, apps)
+            print("Counting round trips ...", flush=True)
+            round_trips = count_round_trips(server, postgres, env)
+        if sqlite is not None:
+            print("SQLite: service", flush=True)
+            sqlite_env = lineup.app_environment(sqlite, sqlite.database_url)
+            with serve_all(sqlite, sqlite_env, [lineup.SERVICE]) as apps:
+                runner.compare("sqlite", NORMAL, apps)
+
+        table = report.rows(runner.measurements, round_trips)
+        settings = {
+            "rounds": options.rounds,
+            "duration_s": options.duration,
+            "connections": options.connections,
+            "budget": budget(),
+        }
+        text = report.write(
+            RESULTS,
+            table,
+            runner.measurements,
+            machine.describe(server, postgres.python, wrk_path),
+            notes(options, table, roundtrips.available()),
+            settings,
+        )
+        print()
+        print(text)
+        print(f"Written: {RESULTS / 'latest.md'} and latest.json")
+        if options.update_readme:
+            report.update_readme(REPO / "README.md", text)
+            print("README.md updated between the bench markers.")
+    finally:
+        server.drop_all()
+        if options.keep:
+            print(f"Kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
