@@ -3,13 +3,12 @@
 import asyncio
 from typing import Literal
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .core.session import SettingsDep
+from .core.session import ReadSessionDep, SettingsDep
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -27,12 +26,10 @@ async def live() -> Health:
     "/ready",
     responses={status.HTTP_503_SERVICE_UNAVAILABLE: {"model": Health}},
 )
-async def ready(request: Request, response: Response, settings: SettingsDep) -> Health:
-    engine: AsyncEngine = request.state.engine
+async def ready(response: Response, settings: SettingsDep, session: ReadSessionDep) -> Health:
     try:
         async with asyncio.timeout(settings.health_check_timeout):
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            await session.execute(text("SELECT 1"))
     except (OSError, SQLAlchemyError, TimeoutError):
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return Health(status="unavailable")

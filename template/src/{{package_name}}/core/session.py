@@ -9,17 +9,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from .settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+# The lookups below are `async def` although they never wait: FastAPI runs a plain `def`
+# dependency in its threadpool, a thread hop per request for a dictionary lookup.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.state.settings
     return settings
 
 
-def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
     sessionmaker: async_sessionmaker[AsyncSession] = request.state.sessionmaker
     return sessionmaker
 
 
-def get_read_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+async def get_read_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
     sessionmaker: async_sessionmaker[AsyncSession] = request.state.read_sessionmaker
     return sessionmaker
 
