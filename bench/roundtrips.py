@@ -1,17 +1,17 @@
-"""Database round trips per request, counted through bench.pg_proxy when it is there.
+"""Database round trips per request, counted through bench.pg_proxy.
 
-bench/pg_proxy.py comes from another branch (issue-8-roundtrips). Until it is merged, every
-count is None and the table says "n/a".
+A warmed-up count: asyncpg prepares each statement once per connection (a Parse/Flush
+exchange that ReadyForQuery does not mark), so the first requests are sent uncounted.
 """
 
 import random
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from bench.pg_proxy import RoundTripProxy
 from bench.scenarios import Scenario
 from bench.servers import Server
 
@@ -20,18 +20,6 @@ COUNTED = 20
 
 # Starts an app with the given database URL; yields it while it serves.
 StartApp = Callable[[str], AbstractContextManager[Server]]
-
-
-def proxy_class() -> Any:
-    try:
-        from bench.pg_proxy import RoundTripProxy  # optional, see above
-    except ImportError:
-        return None
-    return RoundTripProxy
-
-
-def available() -> bool:
-    return proxy_class() is not None
 
 
 def through_proxy(service_url: str, port: int) -> str:
@@ -51,12 +39,9 @@ def count_round_trips(
     service_url: str, upstream: tuple[str, int], start_app: StartApp, scenarios: list[Scenario]
 ) -> dict[str, float | None]:
     """Round trips per request of each scenario, for the app that `start_app` serves."""
-    proxy_type = proxy_class()
-    if proxy_type is None:
-        return {scenario.name: None for scenario in scenarios}
     counts: dict[str, float | None] = {}
     with (
-        proxy_type(upstream) as proxy,
+        RoundTripProxy(upstream) as proxy,
         start_app(through_proxy(service_url, proxy.port)) as server,
         httpx.Client(base_url=server.url, timeout=30) as client,
     ):

@@ -153,7 +153,7 @@ def count_round_trips(
     return counts
 
 
-def notes(options: Options, table: list[report.Row], counted: bool) -> list[str]:
+def notes(options: Options, table: list[report.Row]) -> list[str]:
     late = [
         f"{r.database}/{r.scenario}/{r.app} at {r.connections}"
         for r in table
@@ -170,7 +170,8 @@ def notes(options: Options, table: list[report.Row], counted: bool) -> list[str]
         " (`bench.apps.service:create_app --factory`). Round trips are counted on the latter.",
         "limit: bare ASGI app, asyncpg pool, orjson, the same SQL; sync: FastAPI `def` routes"
         f" in a {THREADPOOL_SIZE}-thread pool, sync SQLAlchemy on psycopg 3, each route in its"
-        " own transaction. Same uvicorn, same pool budget for all.",
+        " own transaction (reads in autocommit, as the service's). Same uvicorn, same pool budget"
+        " for all.",
         f"upstream: the route waits on a stub that answers after {UPSTREAM_DELAY_S * 1000:g} ms"
         " (httpx.AsyncClient / shared httpx.Client, 1024 connections allowed), then reads one"
         f" post. slow: `SELECT pg_sleep({SLOW_QUERY_S:g})`, so at most"
@@ -178,9 +179,8 @@ def notes(options: Options, table: list[report.Row], counted: bool) -> list[str]
         "errors: wrk's connect/read/write/timeout errors plus responses with status >= 400"
         " (all rounds). ⚠ in max ms: a request took longer than the pool timeout"
         f" ({POOL_TIMEOUT_S:g} s): " + (", ".join(late) if late else "none did."),
-        "DB round trips/req: ReadyForQuery messages per request, counted through"
-        " bench/pg_proxy.py"
-        + ("." if counted else ": n/a, bench/pg_proxy.py is not in this branch yet."),
+        "DB round trips/req: ReadyForQuery messages per request on a warm pool, counted"
+        " through bench/pg_proxy.py.",
         "service/limit and async/sync: ratios of median RPS (on the service's rows).",
     ]
 
@@ -223,7 +223,7 @@ def run(options: Options) -> None:
             table,
             runner.measurements,
             machine.describe(server, postgres.python, wrk_path),
-            notes(options, table, roundtrips.available()),
+            notes(options, table),
             settings,
         )
         print()

@@ -22,7 +22,8 @@ IdPath = package_module("core.params").IdPath
 PostRead = package_module("blog.schemas").PostRead
 
 # The one place where the bench routes pick their session dependency.
-BenchSession = package_module("core.session").SessionDep
+# Both routes only read, as GET /api/v1/posts/{id} does.
+BenchSession = package_module("core.session").ReadSessionDep
 
 router = APIRouter(prefix="/bench")
 

@@ -53,7 +53,13 @@ async def get_sessionmaker(request: Request) -> sessionmaker[Session]:
     return factory
 
 
+async def get_read_sessionmaker(request: Request) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = request.state.read_sessionmaker
+    return factory
+
+
 SessionmakerDep = Annotated[sessionmaker[Session], Depends(get_sessionmaker)]
+ReadSessionmakerDep = Annotated[sessionmaker[Session], Depends(get_read_sessionmaker)]
 
 # Why no `yield session` dependency, as the async service has: FastAPI validates a sync
 # route's response in the threadpool *before* a function-scoped dependency exits, so the
@@ -86,13 +92,13 @@ def create_post(payload: PostCreate, transaction: SessionmakerDep) -> Any:
 
 
 @posts.get("/{post_id}", response_model=PostRead)
-def get_post(post_id: IdPath, transaction: SessionmakerDep) -> Any:
+def get_post(post_id: IdPath, transaction: ReadSessionmakerDep) -> Any:
     with transaction.begin() as session:
         return _read_post(session, post_id)
 
 
 @posts.get("", response_model=Page[PostRead])
-def list_posts(page: PageParamsDep, transaction: SessionmakerDep) -> Any:
+def list_posts(page: PageParamsDep, transaction: ReadSessionmakerDep) -> Any:
     with transaction.begin() as session:
         total = session.scalar(select(func.count()).select_from(Post))
         rows = session.scalars(
@@ -114,7 +120,7 @@ bench = APIRouter(prefix="/bench")
 
 
 @bench.get("/upstream/posts/{post_id}", response_model=PostRead)
-def upstream_then_post(post_id: IdPath, request: Request, transaction: SessionmakerDep) -> Any:
+def upstream_then_post(post_id: IdPath, request: Request, transaction: ReadSessionmakerDep) -> Any:
     # As in the async service: the upstream first, holding no database connection.
     client: httpx.Client = request.state.http
     client.get(f"{upstream_url()}/posts/{post_id}").raise_for_status()
@@ -123,7 +129,7 @@ def upstream_then_post(post_id: IdPath, request: Request, transaction: Sessionma
 
 
 @bench.get("/slow")
-def slow_query(transaction: SessionmakerDep) -> dict[str, bool]:
+def slow_query(transaction: ReadSessionmakerDep) -> dict[str, bool]:
     with transaction.begin() as session:
         session.execute(text("SELECT pg_sleep(:seconds)"), {"seconds": SLOW_QUERY_S})
     return {"ok": True}
@@ -142,19 +148,24 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = THREADPOOL_SIZE
     engine = create_engine(
         psycopg_url(os.environ["DATABASE_URL"]),
-        # The async service's pool settings (pre-ping included), its statement timeout too.
+        # The async service's pool settings (no pre-ping), its statement timeout too.
         pool_size=int(os.environ["DATABASE_POOL_SIZE"]),
         max_overflow=int(os.environ["DATABASE_MAX_OVERFLOW"]),
         pool_timeout=POOL_TIMEOUT_S,
-        pool_pre_ping=True,
         connect_args={"options": "-c statement_timeout=30000"},
     )
     limits = httpx.Limits(
         max_connections=UPSTREAM_CLIENT_CONNECTIONS,
         max_keepalive_connections=UPSTREAM_CLIENT_CONNECTIONS,
     )
+    # Reads in autocommit, like the async service's ReadSessionDep: one round trip a SELECT.
+    reads = engine.execution_options(isolation_level="AUTOCOMMIT")
     with httpx.Client(limits=limits) as client:
-        yield {"sessionmaker": sessionmaker(engine, expire_on_commit=False), "http": client}
+        yield {
+            "sessionmaker": sessionmaker(engine, expire_on_commit=False),
+            "read_sessionmaker": sessionmaker(reads, expire_on_commit=False),
+            "http": client,
+        }
     engine.dispose()
 
 
