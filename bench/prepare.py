@@ -11,7 +11,7 @@ from tests.project import Project, render
 
 # What the kit's own apps need in the rendered project's virtual environment, beyond the
 # service's dependencies: the limit app's JSON encoder and the sync service's driver.
-BENCH_PACKAGES = ["orjson", "psycopg[binary]"]
+BENCH_PACKAGES = ["aiohttp", "orjson", "psycopg[binary]"]
 
 SEED_AUTHORS = f"""
     INSERT INTO authors (name, email)

@@ -174,7 +174,8 @@ def notes(options: Options, table: list[report.Row]) -> list[str]:
         " for all.",
         f"upstream: the route waits on a stub that answers after {UPSTREAM_DELAY_S * 1000:g} ms"
         " (httpx.AsyncClient / shared httpx.Client, 1024 connections allowed), then reads one"
-        f" post. slow: `SELECT pg_sleep({SLOW_QUERY_S:g})`, so at most"
+        " post; upstream_aiohttp: the same with aiohttp as the async service's client."
+        f" slow: `SELECT pg_sleep({SLOW_QUERY_S:g})`, so at most"
         f" {POOL_SIZE / SLOW_QUERY_S:,.0f} requests/s with {POOL_SIZE} connections.",
         "errors: wrk's connect/read/write/timeout errors plus responses with status >= 400"
         " (all rounds). ⚠ in max ms: a request took longer than the pool timeout"

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import aiohttp
 import httpx
 from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy import text
@@ -39,6 +40,18 @@ async def upstream_then_post(post_id: IdPath, request: Request, session: BenchSe
     return await _posts.get_post(post_id, session)
 
 
+@router.get("/upstream-aiohttp/posts/{post_id}", response_model=PostRead)
+async def upstream_aiohttp_then_post(
+    post_id: IdPath, request: Request, session: BenchSession
+) -> Any:
+    # As above, with aiohttp as the client (see bench.scenarios.UPSTREAM_AIOHTTP).
+    client: aiohttp.ClientSession = request.state.aiohttp
+    async with client.get(f"{upstream_url()}/posts/{post_id}") as response:
+        response.raise_for_status()
+        await response.read()
+    return await _posts.get_post(post_id, session)
+
+
 @router.get("/slow")
 async def slow_query(session: BenchSession) -> dict[str, bool]:
     await session.execute(text("SELECT pg_sleep(:seconds)"), {"seconds": SLOW_QUERY_S})
@@ -46,7 +59,7 @@ async def slow_query(session: BenchSession) -> dict[str, bool]:
 
 
 def _with_http_client(app: FastAPI) -> None:
-    """Wrap the service's lifespan so its state also holds a shared httpx.AsyncClient."""
+    """Wrap the service's lifespan so its state also holds the shared HTTP clients."""
     service_lifespan = app.router.lifespan_context
     limits = httpx.Limits(
         max_connections=UPSTREAM_CLIENT_CONNECTIONS,
@@ -55,8 +68,13 @@ def _with_http_client(app: FastAPI) -> None:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        async with service_lifespan(app) as state, httpx.AsyncClient(limits=limits) as client:
-            yield {**(state or {}), "http": client}
+        connector = aiohttp.TCPConnector(limit=UPSTREAM_CLIENT_CONNECTIONS)
+        async with (
+            service_lifespan(app) as state,
+            httpx.AsyncClient(limits=limits) as client,
+            aiohttp.ClientSession(connector=connector) as aiohttp_client,
+        ):
+            yield {**(state or {}), "http": client, "aiohttp": aiohttp_client}
 
     app.router.lifespan_context = lifespan
 
