@@ -58,10 +58,17 @@ def parse(argv: Sequence[str] | None = None) -> Options:
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.duration, args.connections = 1, 2, "8,64"
+    connections = args.connections.split(",")
+    if not all(n.strip().isdigit() and int(n) > 0 for n in connections):
+        parser.error(
+            f"--connections takes positive integers, e.g. 8,64,256; got {args.connections}"
+        )
+    if args.rounds < 1 or args.duration <= 0 or args.warmup < 0:
+        parser.error("--rounds must be at least 1, --duration above 0 and --warmup not negative")
     return Options(
         rounds=args.rounds,
         duration=args.duration,
-        connections=[int(n) for n in args.connections.split(",")],
+        connections=[int(n) for n in connections],
         warmup=args.warmup,
         sqlite=not args.no_sqlite,
         keep=args.keep,
