@@ -33,6 +33,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from types import TracebackType
 from typing import Self
+from urllib.parse import urlsplit, urlunsplit
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,10 @@ LONGEST_STARTUP = 10_000
 
 TYPED = struct.Struct("!BI")  # type byte, then a length that counts itself but not the type
 UNTYPED = struct.Struct("!II")  # length (counting itself), then a request code or version
+
+# What each driver needs in its URL to leave encryption off (see the module's docstring).
+ASYNCPG_NO_TLS = "ssl=disable"
+LIBPQ_NO_TLS = "sslmode=disable&gssencmode=disable"
 
 
 def unpack(layout: struct.Struct, header: bytes) -> tuple[int, int]:
@@ -195,6 +200,15 @@ class RoundTripProxy:
         if self._port is None:
             raise RuntimeError("the proxy is not running: use it in a `with` block")
         return self._port
+
+    def url(self, database_url: str, no_tls: str) -> str:
+        """`database_url` (user, password, database kept) through the proxy, with `no_tls`
+        (ASYNCPG_NO_TLS or LIBPQ_NO_TLS) added to its query."""
+        parts = urlsplit(database_url)
+        credentials, _, _ = parts.netloc.rpartition("@")
+        netloc = f"{credentials}@" if credentials else ""
+        query = "&".join(filter(None, [parts.query, no_tls]))
+        return urlunsplit(parts._replace(netloc=f"{netloc}{self.host}:{self.port}", query=query))
 
     def round_trips(self) -> int:
         """ReadyForQuery messages the server sent, other than the one ending each startup."""

@@ -3,6 +3,7 @@
 import json
 import statistics
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ class Row:
 
 
 def rows(
-    measurements: list[Measurement], round_trips: dict[tuple[str, str, str], float | None]
+    measurements: list[Measurement], round_trips: Mapping[tuple[str, str, str], float]
 ) -> list[Row]:
     """One row per database, scenario, connection count and app, in the order measured."""
     groups: dict[tuple[str, str, int, str], list[Result]] = defaultdict(list)

@@ -7,11 +7,10 @@ exchange that ReadyForQuery does not mark), so the first requests are sent uncou
 import random
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from bench.pg_proxy import RoundTripProxy
+from bench.pg_proxy import ASYNCPG_NO_TLS, RoundTripProxy
 from bench.scenarios import Scenario
 from bench.servers import Server
 
@@ -22,27 +21,18 @@ COUNTED = 20
 StartApp = Callable[[str], AbstractContextManager[Server]]
 
 
-def through_proxy(service_url: str, port: int) -> str:
-    """The service's asyncpg URL with its host and port replaced by the proxy's.
-
-    TLS off: the proxy counts PostgreSQL messages, which it cannot read inside TLS. The sync
-    app turns `ssl=disable` into libpq's sslmode/gssencmode itself.
-    """
-    parts = urlsplit(service_url)
-    netloc = parts.netloc.rpartition("@")
-    user = f"{netloc[0]}@" if netloc[0] else ""
-    query = "&".join(filter(None, [parts.query, "ssl=disable"]))
-    return urlunsplit(parts._replace(netloc=f"{user}127.0.0.1:{port}", query=query))
-
-
 def count_round_trips(
     service_url: str, upstream: tuple[str, int], start_app: StartApp, scenarios: list[Scenario]
-) -> dict[str, float | None]:
-    """Round trips per request of each scenario, for the app that `start_app` serves."""
-    counts: dict[str, float | None] = {}
+) -> dict[str, float]:
+    """Round trips per request of each scenario, for the app that `start_app` serves.
+
+    The app gets the service's asyncpg URL through the proxy, without TLS (which the proxy
+    could not read); the sync app turns `ssl=disable` into libpq's words itself.
+    """
+    counts: dict[str, float] = {}
     with (
         RoundTripProxy(upstream) as proxy,
-        start_app(through_proxy(service_url, proxy.port)) as server,
+        start_app(proxy.url(service_url, ASYNCPG_NO_TLS)) as server,
         httpx.Client(base_url=server.url, timeout=30) as client,
     ):
         for scenario in scenarios:

@@ -7,7 +7,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from bench import lineup, machine, prepare, report, roundtrips, wrk
 from bench.config import (
@@ -140,22 +139,20 @@ def serve_all(
 
 def count_round_trips(
     server: PostgresServer, variant: Variant, env: dict[str, str]
-) -> dict[tuple[str, str, str], float | None]:
+) -> dict[tuple[str, str, str], float]:
     """(database, app, scenario) -> round trips per request, from a separate, untimed pass."""
-    admin = urlsplit(server.admin_url)
-    postgres = (admin.hostname or "127.0.0.1", admin.port or 5432)
     plan = [
         (lineup.SERVICE_WITH_BENCH_ROUTES, [*NORMAL, *IO_WAIT]),
         (lineup.LIMIT, list(NORMAL)),
         (lineup.SYNC, [*NORMAL, *IO_WAIT]),
     ]
-    counts: dict[tuple[str, str, str], float | None] = {}
+    counts: dict[tuple[str, str, str], float] = {}
     for app, scenarios in plan:
 
         def start(url: str, app: lineup.App = app) -> AbstractContextManager[Server]:
             return lineup.serve(app, variant, {**env, "DATABASE_URL": url})
 
-        found = roundtrips.count_round_trips(variant.database_url, postgres, start, scenarios)
+        found = roundtrips.count_round_trips(variant.database_url, server.address, start, scenarios)
         counts.update({("postgresql", app.name, name): n for name, n in found.items()})
     return counts
 

@@ -67,6 +67,12 @@ class PostgresServer:
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
 
+    @property
+    def address(self) -> tuple[str, int]:
+        """(host, port) of the server, for something that must connect to it by TCP."""
+        parts = urlsplit(self.admin_url)
+        return parts.hostname or "127.0.0.1", parts.port or 5432
+
     def service_url(self, database: str) -> str:
         """The URL a generated service uses for `database` (asyncpg driver)."""
         parts = urlsplit(self.admin_url)._replace(scheme="postgresql+asyncpg", path=f"/{database}")

@@ -11,13 +11,13 @@ import struct
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import asyncpg
 import psycopg
 import pytest
 
-from bench.pg_proxy import RoundTripProxy, ServerStream
+from bench.pg_proxy import LIBPQ_NO_TLS, RoundTripProxy, ServerStream
 from tests.postgres import PostgresServer
 
 SSL_REQUEST = struct.pack("!II", 8, 80877103)
@@ -27,26 +27,14 @@ def message(kind: bytes, body: bytes = b"") -> bytes:
     return kind + struct.pack("!I", 4 + len(body)) + body
 
 
-def upstream(postgres: PostgresServer) -> tuple[str, int]:
-    parts = urlsplit(postgres.admin_url)
-    return parts.hostname or "127.0.0.1", parts.port or 5432
-
-
 def through(proxy: RoundTripProxy, postgres: PostgresServer) -> str:
     """The admin URL, via the proxy, without encryption (the proxy must read the stream)."""
-    parts = urlsplit(postgres.admin_url)
-    user = f"{parts.username}@" if parts.username else ""
-    return urlunsplit(
-        parts._replace(
-            netloc=f"{user}127.0.0.1:{proxy.port}",
-            query="sslmode=disable&gssencmode=disable",
-        )
-    )
+    return proxy.url(postgres.admin_url, LIBPQ_NO_TLS)
 
 
 @pytest.fixture
 def proxy(postgres: PostgresServer) -> Iterator[RoundTripProxy]:
-    with RoundTripProxy(upstream(postgres)) as proxy:
+    with RoundTripProxy(postgres.address) as proxy:
         yield proxy
 
 

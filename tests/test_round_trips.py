@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench.pg_proxy import RoundTripProxy
+from bench.pg_proxy import ASYNCPG_NO_TLS, RoundTripProxy
 from tests.postgres import PostgresServer
 from tests.project import Project, Server, render
 
@@ -21,8 +21,8 @@ MEASURED = 5
 
 
 @pytest.fixture(scope="module")
-def proxy() -> Iterator[RoundTripProxy]:
-    with RoundTripProxy(("127.0.0.1", 5432)) as proxy:
+def proxy(postgres: PostgresServer) -> Iterator[RoundTripProxy]:
+    with RoundTripProxy(postgres.address) as proxy:
         yield proxy
 
 
@@ -38,11 +38,8 @@ def service(
     with postgres.connect(database) as connection:
         connection.execute("INSERT INTO authors (name, email) VALUES ('Ada', 'ada@example.com')")
         connection.execute("INSERT INTO posts (title, body, author_id) VALUES ('Hi', 'Text', 1)")
-    # The proxy reads the protocol, so the connection must not be encrypted.
-    through_proxy = postgres.service_url(database).replace(
-        "127.0.0.1:5432", f"127.0.0.1:{proxy.port}"
-    )
-    with project.start(env={"DATABASE_URL": f"{through_proxy}?ssl=disable"}) as server:
+    through_proxy = proxy.url(postgres.service_url(database), ASYNCPG_NO_TLS)
+    with project.start(env={"DATABASE_URL": through_proxy}) as server:
         yield server
 
 
