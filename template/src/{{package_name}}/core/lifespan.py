@@ -5,7 +5,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TypedDict
 
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .database import create_engine, create_read_sessionmaker, create_sessionmaker
 from .settings import Settings
@@ -15,7 +15,6 @@ class State(TypedDict):
     """Lifespan state; Starlette hands a copy of it to every request as `request.state`."""
 
     settings: Settings
-    engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     read_sessionmaker: async_sessionmaker[AsyncSession]
 
@@ -28,7 +27,6 @@ def lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMana
         try:
             yield {
                 "settings": settings,
-                "engine": engine,
                 "sessionmaker": create_sessionmaker(engine),
                 "read_sessionmaker": create_read_sessionmaker(engine),
             }
