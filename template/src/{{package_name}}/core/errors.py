@@ -13,74 +13,21 @@ from fastapi import FastAPI, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-{%- if database == "postgresql" %}
-from sqlalchemy import Index, UniqueConstraint
-{%- endif %}
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-{%- if database == "postgresql" %}
 
-from .models import Base
-{%- endif %}
+from .database_errors import database_unavailable, unique_fields
 
 logger = logging.getLogger(__name__)
 
 # How long a client should wait before retrying when the database is unavailable.
 RETRY_AFTER_SECONDS = 5
-{%- if database == "postgresql" %}
-# SQLSTATE classes that mean "the database cannot serve us now", not "this request is
-# wrong": 08 connection exception, 28 credentials refused, 3D database missing (dropped,
-# or not created yet), 53 insufficient resources (e.g. too many connections), 57 operator
-# intervention (statement timeout, server shutting down or starting up).
-UNAVAILABLE_SQLSTATE_CLASSES = {"08", "28", "3D", "53", "57"}
-{%- endif %}
 
 
 class NotFoundError(Exception):
     def __init__(self, resource: str, identifier: object) -> None:
         super().__init__(f"{resource} {identifier} not found")
         self.detail = str(self)
-
-
-def database_unavailable(exc: DBAPIError) -> bool:
-    """Whether the error says the database cannot serve now (as opposed to a bug)."""
-{%- if database == "postgresql" %}
-    sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
-    return (
-        exc.connection_invalidated
-        or isinstance(exc, OperationalError | InterfaceError)
-        or sqlstate[:2] in UNAVAILABLE_SQLSTATE_CLASSES
-    )
-{%- else %}
-    return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
-{%- endif %}
-
-
-def unique_fields(exc: IntegrityError) -> list[str]:
-    """The columns of the unique constraint the statement violated; empty if it was another kind."""
-{%- if database == "postgresql" %}
-    driver_error = getattr(exc.orig, "driver_exception", None)
-    if getattr(exc.orig, "sqlstate", None) != "23505" or driver_error is None:
-        return []
-    table = Base.metadata.tables.get(str(driver_error.table_name))
-    if table is None:
-        return []
-    unique: list[UniqueConstraint | Index] = [
-        constraint for constraint in table.constraints if isinstance(constraint, UniqueConstraint)
-    ]
-    unique += [index for index in table.indexes if index.unique]
-    for item in unique:
-        if item.name == driver_error.constraint_name:
-            return [column.name for column in item.columns]
-    return []
-{%- else %}
-    # SQLite names the columns only in its message: "UNIQUE constraint failed: authors.email".
-    message = str(exc.orig)
-    prefix = "UNIQUE constraint failed: "
-    if not message.startswith(prefix):
-        return []
-    return [column.rpartition(".")[2] for column in message.removeprefix(prefix).split(", ")]
-{%- endif %}
 
 
 def unavailable_response(exc: Exception) -> JSONResponse:
