@@ -44,7 +44,7 @@ def marked_render(text: str, answers: dict[str, object]) -> str:
 
 
 def tags_in_functions(rendered: str) -> list[str]:
-    """`name (line n)` for every mark between a function's `def` and its last line."""
+    """`name (line n)` for every mark in a function's body, from its first line to its last."""
     marked_lines = {number for number, line in enumerate(rendered.splitlines(), 1) if MARK in line}
     tree = ast.parse(rendered.replace(MARK, ""))
     return [
@@ -52,7 +52,7 @@ def tags_in_functions(rendered: str) -> list[str]:
         for node in ast.walk(tree)
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         for line in sorted(marked_lines)
-        if node.lineno <= line <= (node.end_lineno or node.lineno)
+        if node.body[0].lineno <= line <= (node.end_lineno or node.lineno)
     ]
 
 

@@ -66,6 +66,16 @@ async def test_list_authors_pages(client: AsyncClient) -> None:
     assert (page["total"], page["offset"], page["limit"]) == (3, 1, 1)
 
 
+async def test_a_page_past_the_end_is_empty_but_counts_all(client: AsyncClient) -> None:
+    for number in range(3):
+        await create_author(client, email=f"author{number}@example.com")
+
+    response = await client.get("/api/v1/authors", params={"offset": 10})
+
+    assert response.status_code == 200
+    assert response.json() == {"items": [], "total": 3, "offset": 10, "limit": 20}
+
+
 async def test_page_size_is_bounded(client: AsyncClient) -> None:
     response = await client.get("/api/v1/authors", params={"limit": 101})
 

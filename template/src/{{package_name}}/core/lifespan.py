@@ -19,9 +19,13 @@ class State(TypedDict):
     read_sessionmaker: async_sessionmaker[AsyncSession]
 
 
-def lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[State]]:
+def create_lifespan(
+    settings: Settings,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[State]]:
+    """The app's lifespan: what runs at start-up and shutdown around the state it yields."""
+
     @asynccontextmanager
-    async def run(_app: FastAPI) -> AsyncIterator[State]:
+    async def lifespan(_app: FastAPI) -> AsyncIterator[State]:
         # Creating the engine opens no connection, so the service starts with its database down.
         engine = create_engine(settings)
         try:
@@ -33,4 +37,4 @@ def lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMana
         finally:
             await engine.dispose()
 
-    return run
+    return lifespan

@@ -1,8 +1,10 @@
+"""Authors: create one, read one, list them a page at a time."""
+
 from fastapi import APIRouter, status
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..core.errors import NotFoundError
-from ..core.pagination import Page, PageParamsDep
+from ..core.pagination import Page, PageParamsDep, paginate
 from ..core.params import IdPath
 from ..core.session import ReadSessionDep, SessionDep
 from .models import Author
@@ -29,14 +31,5 @@ async def get_author(author_id: IdPath, session: ReadSessionDep) -> Author:
 
 
 @router.get("", response_model=Page[AuthorRead])
-async def list_authors(page: PageParamsDep, session: ReadSessionDep) -> Page[AuthorRead]:
-    total = await session.scalar(select(func.count()).select_from(Author))
-    authors = await session.scalars(
-        select(Author).order_by(Author.id).offset(page.offset).limit(page.limit)
-    )
-    return Page(
-        items=[AuthorRead.model_validate(author) for author in authors],
-        total=total or 0,
-        offset=page.offset,
-        limit=page.limit,
-    )
+async def list_authors(page: PageParamsDep, session: ReadSessionDep) -> Page[Author]:
+    return await paginate(session, select(Author).order_by(Author.id), page)

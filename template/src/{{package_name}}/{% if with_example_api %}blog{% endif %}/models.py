@@ -1,3 +1,5 @@
+"""The tables of the example: authors, and the posts each of them writes."""
+
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text, func

@@ -1,10 +1,12 @@
+"""Posts: each embeds its author; create, read, list, update and delete them."""
+
 from fastapi import APIRouter, Response, status
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from ..core.errors import NotFoundError
-from ..core.pagination import Page, PageParamsDep
+from ..core.pagination import Page, PageParamsDep, paginate
 from ..core.params import IdPath
 from ..core.session import ReadSessionDep, SessionDep
 from .models import Author, Post
@@ -40,17 +42,8 @@ async def get_post(post_id: IdPath, session: ReadSessionDep) -> Post:
 
 
 @router.get("", response_model=Page[PostRead])
-async def list_posts(page: PageParamsDep, session: ReadSessionDep) -> Page[PostRead]:
-    total = await session.scalar(select(func.count()).select_from(Post))
-    posts = await session.scalars(
-        select(Post).options(with_author).order_by(Post.id).offset(page.offset).limit(page.limit)
-    )
-    return Page(
-        items=[PostRead.model_validate(post) for post in posts],
-        total=total or 0,
-        offset=page.offset,
-        limit=page.limit,
-    )
+async def list_posts(page: PageParamsDep, session: ReadSessionDep) -> Page[Post]:
+    return await paginate(session, select(Post).options(with_author).order_by(Post.id), page)
 
 
 @router.patch("/{post_id}", response_model=PostRead)
