@@ -1,5 +1,6 @@
 from typing import Any
 
+import pytest
 from httpx import AsyncClient
 
 
@@ -28,6 +29,32 @@ async def test_duplicate_email_is_a_conflict(client: AsyncClient) -> None:
 
     assert response.status_code == 409
     assert "detail" in response.json()
+
+
+async def test_emails_are_unique_whatever_their_case(client: AsyncClient) -> None:
+    await create_author(client, email="ada@example.com")
+
+    response = await client.post(
+        "/api/v1/authors", json={"name": "Ada again", "email": "ADA@Example.com"}
+    )
+
+    assert response.status_code == 409
+    assert response.json()["fields"] == ["email"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"name": "   ", "email": "ada@example.com"},
+        {"name": "\t\n", "email": "ada@example.com"},
+        {"name": "Ada", "email": "ada@example.com", "role": "admin"},
+    ],
+    ids=["blank-name", "whitespace-name", "unknown-field"],
+)
+async def test_careless_authors_are_refused(client: AsyncClient, payload: dict[str, str]) -> None:
+    response = await client.post("/api/v1/authors", json=payload)
+
+    assert response.status_code == 422
 
 
 async def test_invalid_author_is_refused(client: AsyncClient) -> None:

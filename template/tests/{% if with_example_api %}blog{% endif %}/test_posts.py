@@ -32,6 +32,37 @@ async def test_create_post_embeds_its_author(client: AsyncClient, author: dict[s
     assert post["author"] == author
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"author_id": True},
+        {"author_id": "1"},
+        {"author_id": 1.5},
+        {"title": "   "},
+        {"published": True},
+    ],
+    ids=["boolean-id", "string-id", "fractional-id", "blank-title", "unknown-field"],
+)
+async def test_careless_posts_are_refused(
+    client: AsyncClient, author: dict[str, Any], change: dict[str, object]
+) -> None:
+    post = {"title": "Hello", "body": "Text", "author_id": author["id"], **change}
+
+    response = await client.post("/api/v1/posts", json=post)
+
+    assert response.status_code == 422
+
+
+async def test_an_update_with_an_unknown_field_is_refused(
+    client: AsyncClient, author: dict[str, Any]
+) -> None:
+    post = await create_post(client, author["id"])
+
+    response = await client.patch(f"/api/v1/posts/{post['id']}", json={"author_id": 2})
+
+    assert response.status_code == 422
+
+
 async def test_post_by_unknown_author_is_refused(client: AsyncClient) -> None:
     response = await client.post(
         "/api/v1/posts", json={"title": "Hello", "body": "Text", "author_id": 999999}

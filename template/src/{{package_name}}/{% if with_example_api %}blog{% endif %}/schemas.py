@@ -3,19 +3,29 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from ..core.params import INTEGER_MAX, StorableStr
 
-Name = Annotated[StorableStr, Field(min_length=1, max_length=100)]
-Email = Annotated[EmailStr, Field(max_length=254)]
-Title = Annotated[StorableStr, Field(min_length=1, max_length=200)]
+# pattern: at least one character that is not whitespace (JSON Schema patterns search).
+Name = Annotated[StorableStr, Field(min_length=1, max_length=100, pattern=r"\S")]
+# Stored lowercased: addresses differ in case only by mistake, and the unique constraint
+# on the column then also refuses ADA@example.com beside ada@example.com.
+Email = Annotated[EmailStr, Field(max_length=254), AfterValidator(str.lower)]
+Title = Annotated[StorableStr, Field(min_length=1, max_length=200, pattern=r"\S")]
 Body = Annotated[StorableStr, Field(min_length=1, max_length=100_000)]
-Id = Annotated[int, Field(ge=1, le=INTEGER_MAX)]
+# strict: an id is a JSON number; "1" and true are refused, not converted.
+Id = Annotated[int, Field(ge=1, le=INTEGER_MAX, strict=True)]
 
 
-class AuthorCreate(BaseModel):
+class RequestBody(BaseModel):
+    """A request body: a field the API does not know is an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class AuthorCreate(RequestBody):
     name: Name
     email: Email
 
@@ -29,13 +39,13 @@ class AuthorRead(BaseModel):
     created_at: datetime
 
 
-class PostCreate(BaseModel):
+class PostCreate(RequestBody):
     title: Title
     body: Body
     author_id: Id
 
 
-class PostUpdate(BaseModel):
+class PostUpdate(RequestBody):
     """A partial update: fields left out keep their value; null is not a value."""
 
     # None only stands for "left out": the schema does not offer null, and a null is refused.
