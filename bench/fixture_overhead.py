@@ -29,8 +29,9 @@ from typing import Any
 
 import copier
 
-from tests.postgres import PostgresServer
-from tests.project import Project, render
+from support.postgres import PostgresServer
+from support.project import Project
+from support.render import render
 
 # Targets from the issue, for the transactional `session` fixture; reported, not enforced.
 TARGET_MS = {"sqlite": 5.0, "postgresql": 10.0}

@@ -10,9 +10,10 @@ from contextlib import AbstractContextManager
 
 import httpx
 
-from bench.pg_proxy import ASYNCPG_NO_TLS, RoundTripProxy
 from bench.scenarios import Scenario
-from bench.servers import Server
+from support.pg_proxy import RoundTripProxy
+from support.serve import Server
+from support.urls import ASYNCPG_NO_TLS
 
 WARM_UP = 5
 COUNTED = 20

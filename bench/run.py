@@ -20,8 +20,8 @@ from bench.config import (
 from bench.prepare import Variant
 from bench.report import Measurement
 from bench.scenarios import IO_WAIT, NORMAL, Scenario
-from bench.servers import Server
-from tests.postgres import PostgresServer
+from support.postgres import PostgresServer
+from support.serve import Server
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"

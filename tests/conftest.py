@@ -3,7 +3,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from tests.postgres import ADMIN_URL, UNREACHABLE, PostgresServer
+from support.postgres import ADMIN_URL, UNREACHABLE, PostgresServer
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,8 @@ import copier
 import pytest
 import yaml
 
-from tests.project import TEMPLATE, render, tool_environment
+from support.environment import tool_environment
+from support.render import TEMPLATE, render
 
 
 def answers(project: Path) -> dict[str, object]:

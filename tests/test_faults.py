@@ -13,8 +13,10 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from tests.postgres import PostgresServer
-from tests.project import Project, Server, render
+from support.postgres import PostgresServer
+from support.project import Project
+from support.render import render
+from support.serve import Server
 
 pytestmark = pytest.mark.postgres
 

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.postgres import PostgresServer
-from tests.project import Project, Server, render
+from support.postgres import PostgresServer
+from support.project import Project
+from support.render import render
+from support.serve import Server
 
 
 @pytest.fixture(

@@ -5,8 +5,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.postgres import PostgresServer
-from tests.project import NOT_PASSED, Project, pytest_summary, render
+from support.postgres import PostgresServer
+from support.project import Project
+from support.pytest_output import NOT_PASSED, pytest_summary
+from support.render import render
 
 VARIANTS = [
     pytest.param({}, id="sqlite-defaults"),

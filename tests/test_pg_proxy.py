@@ -17,8 +17,9 @@ import asyncpg
 import psycopg
 import pytest
 
-from bench.pg_proxy import LIBPQ_NO_TLS, RoundTripProxy, ServerStream
-from tests.postgres import PostgresServer
+from support.pg_proxy import RoundTripProxy, ServerStream
+from support.postgres import PostgresServer
+from support.urls import LIBPQ_NO_TLS
 
 SSL_REQUEST = struct.pack("!II", 8, 80877103)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.project import render
+from support.render import render
 
 COMBINATIONS = [
     pytest.param(

@@ -8,9 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench.pg_proxy import ASYNCPG_NO_TLS, RoundTripProxy
-from tests.postgres import PostgresServer
-from tests.project import Project, Server, render
+from support.pg_proxy import RoundTripProxy
+from support.postgres import PostgresServer
+from support.project import Project
+from support.render import render
+from support.serve import Server
+from support.urls import ASYNCPG_NO_TLS
 
 pytestmark = pytest.mark.postgres
 

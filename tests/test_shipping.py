@@ -17,7 +17,7 @@ import pytest
 import yaml
 from docker.utils.build import exclude_paths
 
-from tests.project import TEMPLATE, render
+from support.render import TEMPLATE, render
 from tests.test_rendering import JINJA_RESIDUE, files
 
 Answers = dict[str, Any]

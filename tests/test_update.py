@@ -10,8 +10,10 @@ import pytest
 from copier.errors import UnsafeTemplateError
 from packaging.version import Version
 
-from tests.postgres import PostgresServer
-from tests.project import NOT_PASSED, TEMPLATE, Project, pytest_summary
+from support.postgres import PostgresServer
+from support.project import Project
+from support.pytest_output import NOT_PASSED, pytest_summary
+from support.render import TEMPLATE
 from tests.template_repo import GeneratedRepo, TemplateRepo, git
 from tests.user_edits import make_user_edits, replace_once
 

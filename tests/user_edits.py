@@ -8,7 +8,7 @@ one of them survives `copier update`.
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.project import Project
+from support.project import Project
 
 EXAMPLE_REVISION = "5f0c1a2b3d4e"
 NOTES_REVISION = "a1b2c3d4e5f6"
