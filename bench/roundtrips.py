@@ -1,4 +1,4 @@
-"""Database round trips per request, counted through bench.pg_proxy.
+"""Database round trips per request, counted through support.pg_proxy.
 
 A warmed-up count: asyncpg prepares each statement once per connection (a Parse/Flush
 exchange that ReadyForQuery does not mark), so the first requests are sent uncounted.
