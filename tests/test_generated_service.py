@@ -1,5 +1,7 @@
 """Each variant, rendered and then used as its README says: install, test, lint, migrate, serve."""
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -8,7 +10,6 @@ import pytest
 from support.postgres import PostgresServer
 from support.project import Project
 from support.pytest_output import NOT_PASSED, pytest_summary
-from support.render import render
 
 VARIANTS = [
     pytest.param({}, id="sqlite-defaults"),
@@ -27,8 +28,8 @@ VARIANTS = [
 
 
 @pytest.fixture(scope="module", params=VARIANTS)
-def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Project:
-    project = Project.at(render(tmp_path_factory.mktemp("service"), **request.param))
+def project(request: pytest.FixtureRequest, rendered: Callable[..., Path]) -> Project:
+    project = Project.at(rendered(**request.param))
     answers = project.answers
     if answers["database"] == "postgresql":
         postgres: PostgresServer = request.getfixturevalue("postgres")

@@ -4,14 +4,14 @@ Counted, not timed: the service talks to PostgreSQL through a proxy that counts 
 server's ReadyForQuery messages, one per round trip, whatever the driver does.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from support.pg_proxy import RoundTripProxy
 from support.postgres import PostgresServer
 from support.project import Project
-from support.render import render
 from support.serve import Server
 from support.urls import ASYNCPG_NO_TLS
 
@@ -31,9 +31,9 @@ def proxy(postgres: PostgresServer) -> Iterator[RoundTripProxy]:
 
 @pytest.fixture(scope="module")
 def service(
-    postgres: PostgresServer, proxy: RoundTripProxy, tmp_path_factory: pytest.TempPathFactory
+    postgres: PostgresServer, proxy: RoundTripProxy, rendered: Callable[..., Path]
 ) -> Iterator[Server]:
-    project = Project.at(render(tmp_path_factory.mktemp("round-trips"), database="postgresql"))
+    project = Project.at(rendered(database="postgresql"))
     database = postgres.create_database("round_trips")
     project.env["DATABASE_URL"] = postgres.service_url(database)
     project.run("uv", "sync", "--python", project.answers["python_version"])

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from docker.utils.build import exclude_paths
 
-from support.render import TEMPLATE, render
+from support.render import TEMPLATE
 from tests.test_rendering import JINJA_RESIDUE, files
 
 Answers = dict[str, Any]
@@ -48,20 +48,6 @@ CI_FILES = {".github/workflows/ci.yml"}
 WORKFLOW = Path(".github/workflows/ci.yml")
 
 
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Answers], Path]:
-    """Render each combination once for the whole module; tests must not change the result."""
-    projects: dict[str, Path] = {}
-
-    def project(answers: Answers) -> Path:
-        key = answers_id(answers)
-        if key not in projects:
-            projects[key] = render(tmp_path_factory.mktemp(key), **answers)
-        return projects[key]
-
-    return project
-
-
 def lint(*command: str, cwd: Path | None = None) -> None:
     """Run a linter; fail with its findings unless it finds nothing."""
     executable = shutil.which(command[0])
@@ -88,9 +74,9 @@ def run_steps(workflow: dict[str, Any]) -> list[str]:
 
 @pytest.mark.parametrize("answers", EVERY)
 def test_files_of_an_option_ship_only_when_chosen(
-    rendered: Callable[[Answers], Path], answers: Answers
+    rendered: Callable[..., Path], answers: Answers
 ) -> None:
-    project = rendered(answers)
+    project = rendered(**answers)
     expected = {".pre-commit-config.yaml"}
     if answers["with_docker"]:
         expected |= DOCKER_FILES
@@ -106,10 +92,10 @@ def test_files_of_an_option_ship_only_when_chosen(
 
 
 @pytest.mark.parametrize("answers", EVERY)
-def test_no_jinja_residue(rendered: Callable[[Answers], Path], answers: Answers) -> None:
+def test_no_jinja_residue(rendered: Callable[..., Path], answers: Answers) -> None:
     residue = {
         str(path): JINJA_RESIDUE.findall(text)
-        for path, text in files(rendered(answers)).items()
+        for path, text in files(rendered(**answers)).items()
         if path.suffix != ".mako" and JINJA_RESIDUE.search(text)
     }
 
@@ -120,15 +106,15 @@ def test_no_jinja_residue(rendered: Callable[[Answers], Path], answers: Answers)
 
 
 @pytest.mark.parametrize("answers", WITH_DOCKER)
-def test_dockerfile_passes_hadolint(rendered: Callable[[Answers], Path], answers: Answers) -> None:
-    lint("hadolint", "--no-color", str(rendered(answers) / "Dockerfile"))
+def test_dockerfile_passes_hadolint(rendered: Callable[..., Path], answers: Answers) -> None:
+    lint("hadolint", "--no-color", str(rendered(**answers) / "Dockerfile"))
 
 
 @pytest.mark.parametrize("answers", WITH_DOCKER)
 def test_dockerfile_runs_the_service_unprivileged_with_a_health_check(
-    rendered: Callable[[Answers], Path], answers: Answers
+    rendered: Callable[..., Path], answers: Answers
 ) -> None:
-    dockerfile = (rendered(answers) / "Dockerfile").read_text()
+    dockerfile = (rendered(**answers) / "Dockerfile").read_text()
     final_stage = dockerfile.split("\nFROM ")[-1]
 
     assert dockerfile.count("\nFROM ") == 2, "a build stage and a final stage"
@@ -154,10 +140,9 @@ def dockerfile_sources(dockerfile: str) -> set[str]:
 
 @pytest.mark.parametrize("answers", WITH_DOCKER)
 def test_build_context_is_what_the_dockerfile_copies_and_nothing_else(
-    rendered: Callable[[Answers], Path], answers: Answers, tmp_path: Path
+    rendered: Callable[..., Path], answers: Answers
 ) -> None:
-    project = tmp_path / "project"
-    shutil.copytree(rendered(answers), project)
+    project = rendered(**answers)
     # A developer's checkout: the lock file, and local state none of which may reach a build.
     local_state = [
         ".env",
@@ -199,21 +184,21 @@ def test_build_context_is_what_the_dockerfile_copies_and_nothing_else(
 
 @pytest.mark.parametrize("answers", WITH_DOCKER)
 def test_compose_file_matches_the_compose_spec(
-    rendered: Callable[[Answers], Path], answers: Answers
+    rendered: Callable[..., Path], answers: Answers
 ) -> None:
     lint(
         "check-jsonschema",
         "--builtin-schema",
         "vendor.compose-spec",
-        str(rendered(answers) / "compose.yaml"),
+        str(rendered(**answers) / "compose.yaml"),
     )
 
 
 @pytest.mark.parametrize("answers", WITH_DOCKER)
 def test_compose_migrates_before_the_service_starts(
-    rendered: Callable[[Answers], Path], answers: Answers
+    rendered: Callable[..., Path], answers: Answers
 ) -> None:
-    compose = yaml.safe_load((rendered(answers) / "compose.yaml").read_text())
+    compose = yaml.safe_load((rendered(**answers) / "compose.yaml").read_text())
     services = compose["services"]
 
     assert services["migrate"]["command"] == ["alembic", "upgrade", "head"]
@@ -233,7 +218,7 @@ def test_compose_migrates_before_the_service_starts(
             assert "@db:5432/" in services[name]["environment"]["DATABASE_URL"]
     else:
         # One named volume holds the database file, for the migration job and the service.
-        dockerfile = (rendered(answers) / "Dockerfile").read_text()
+        dockerfile = (rendered(**answers) / "Dockerfile").read_text()
         database_dir = re.search(r"DATABASE_URL=sqlite\+aiosqlite:///(/\S+)/", dockerfile)
         assert database_dir is not None
         for name in ("migrate", "app"):
@@ -247,27 +232,25 @@ def test_compose_migrates_before_the_service_starts(
 
 
 @pytest.mark.parametrize("answers", WITH_CI)
-def test_workflow_passes_actionlint(rendered: Callable[[Answers], Path], answers: Answers) -> None:
-    actionlint(rendered(answers) / WORKFLOW)
+def test_workflow_passes_actionlint(rendered: Callable[..., Path], answers: Answers) -> None:
+    actionlint(rendered(**answers) / WORKFLOW)
 
 
 @pytest.mark.parametrize("answers", WITH_CI)
 def test_workflow_matches_the_github_workflow_schema(
-    rendered: Callable[[Answers], Path], answers: Answers
+    rendered: Callable[..., Path], answers: Answers
 ) -> None:
     lint(
         "check-jsonschema",
         "--builtin-schema",
         "vendor.github-workflows",
-        str(rendered(answers) / WORKFLOW),
+        str(rendered(**answers) / WORKFLOW),
     )
 
 
 @pytest.mark.parametrize("answers", WITH_CI)
-def test_workflow_lints_migrates_and_tests(
-    rendered: Callable[[Answers], Path], answers: Answers
-) -> None:
-    job = yaml.safe_load((rendered(answers) / WORKFLOW).read_text())["jobs"]["test"]
+def test_workflow_lints_migrates_and_tests(rendered: Callable[..., Path], answers: Answers) -> None:
+    job = yaml.safe_load((rendered(**answers) / WORKFLOW).read_text())["jobs"]["test"]
     steps = run_steps({"jobs": {"test": job}})
     uses = [step["uses"].split("@")[0] for step in job["steps"] if "uses" in step]
 
@@ -294,8 +277,8 @@ def test_workflow_lints_migrates_and_tests(
 
 
 @pytest.mark.parametrize("answers", EVERY)
-def test_pre_commit_config_is_valid(rendered: Callable[[Answers], Path], answers: Answers) -> None:
-    config_path = rendered(answers) / ".pre-commit-config.yaml"
+def test_pre_commit_config_is_valid(rendered: Callable[..., Path], answers: Answers) -> None:
+    config_path = rendered(**answers) / ".pre-commit-config.yaml"
     lint("pre-commit", "validate-config", str(config_path))
 
     config = yaml.safe_load(config_path.read_text())
@@ -312,8 +295,8 @@ def readme_section(readme: str, heading: str) -> str | None:
 
 
 @pytest.mark.parametrize("answers", EVERY)
-def test_readme_documents_what_ships(rendered: Callable[[Answers], Path], answers: Answers) -> None:
-    project = rendered(answers)
+def test_readme_documents_what_ships(rendered: Callable[..., Path], answers: Answers) -> None:
+    project = rendered(**answers)
     readme = (project / "README.md").read_text()
     containers = readme_section(readme, "Run in containers")
     ci = readme_section(readme, "Continuous integration")
