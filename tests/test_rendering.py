@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.project_files import files, jinja_residue
+
 COMBINATIONS = [
     pytest.param(
         {"database": database, "with_example_api": example, "python_version": python},
@@ -26,16 +28,6 @@ FOREIGN_WORDS = {
     "postgresql": re.compile(r"sqlite", re.IGNORECASE),
 }
 EXAMPLE_WORDS = re.compile(r"\bblog\b|\bposts?\b|\bAuthor\b|/authors")
-# `${{ ... }}` is GitHub Actions' own expression syntax, not Jinja left behind.
-JINJA_RESIDUE = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#|#\}")
-
-
-def files(project: Path) -> dict[Path, str]:
-    return {
-        path.relative_to(project): path.read_text()
-        for path in sorted(project.rglob("*"))
-        if path.is_file()
-    }
 
 
 @pytest.fixture(scope="module", params=COMBINATIONS)
@@ -50,13 +42,7 @@ def combination(
 def test_no_jinja_residue(combination: tuple[dict[str, object], Path]) -> None:
     _, project = combination
 
-    residue = {
-        str(path): JINJA_RESIDUE.findall(text)
-        for path, text in files(project).items()
-        if path.suffix != ".mako" and JINJA_RESIDUE.search(text)
-    }
-
-    assert residue == {}
+    assert jinja_residue(project) == {}
     assert not list(project.rglob("*.jinja"))
 
 
