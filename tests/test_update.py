@@ -14,6 +14,7 @@ from support.postgres import PostgresServer
 from support.project import Project
 from support.pytest_output import NOT_PASSED, pytest_summary
 from support.render import TEMPLATE
+from tests.changelog import recorded_releases, update_notes_since
 from tests.template_repo import GeneratedRepo, TemplateRepo, git
 from tests.user_edits import make_user_edits, replace_once
 
@@ -217,36 +218,6 @@ def test_an_update_across_a_migration_keeps_a_renamed_answer(
     assert "with_docker" not in service.project.answers
     assert not (service.path / "Dockerfile").exists()
     assert [line for line in service.status() if "copier-answers" not in line] == []
-
-
-CHANGELOG = TEMPLATE / "CHANGELOG.md"
-
-
-def changelog_entries() -> list[tuple[str, str]]:
-    """(heading, body) of each entry in CHANGELOG.md, newest first."""
-    sections = re.split(r"^## ", CHANGELOG.read_text(), flags=re.MULTILINE)[1:]
-    return [(heading, body) for heading, _, body in (s.partition("\n") for s in sections)]
-
-
-def recorded_releases() -> list[tuple[str, str]]:
-    """(version, commit) of every release in CHANGELOG.md, newest first."""
-    releases = []
-    for heading, body in changelog_entries():
-        commit = re.search(r"^Commit: ([0-9a-f]{40})$", body, re.MULTILINE)
-        if heading != "Unreleased":
-            assert commit, f"CHANGELOG.md: release {heading!r} names no commit"
-            releases.append((heading.split()[0], commit.group(1)))
-    return releases
-
-
-def update_notes_since(version: str) -> str:
-    """The "Update:" notes of every entry newer than `version`: what an update crosses."""
-    notes = []
-    for heading, body in changelog_entries():
-        if heading.split()[0] == version:
-            break
-        notes += re.findall(r"^Update: (.*?)(?:\n\n|\Z)", body, re.MULTILINE | re.DOTALL)
-    return " ".join(" ".join(notes).split())
 
 
 def test_the_changelog_records_releases_newest_first() -> None:
