@@ -9,6 +9,9 @@ import pytest
 from support.postgres import ADMIN_URL, UNREACHABLE, PostgresServer
 from support.render import render
 
+# Files the update tests copy into a generated service, where its own pytest runs them.
+collect_ignore = ["user_edits/files"]
+
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:

@@ -87,6 +87,8 @@ def test_user_edits_survive_an_update_that_changes_the_template(
     if database == "postgresql":
         use_postgres(service, request.getfixturevalue("postgres"), "edited")
     assert run_test_suite(service.project)["passed"] > 20
+    # What they wrote type-checks under the project's own mypy --strict.
+    service.project.uv_run("mypy", *edits.python_files())
 
 
 @pytest.mark.parametrize("mode", ["inline", "rej"])
