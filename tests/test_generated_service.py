@@ -10,6 +10,7 @@ import pytest
 from support.postgres import PostgresServer
 from support.project import Project
 from support.pytest_output import NOT_PASSED, pytest_summary
+from support.render import TEMPLATE
 
 VARIANTS = [
     pytest.param({}, id="sqlite-defaults"),
@@ -66,6 +67,16 @@ def test_its_test_suite_passes_in_parallel(project: Project) -> None:
 )
 def test_linters_pass(project: Project, command: list[str]) -> None:
     project.uv_run(*command)
+
+
+# The benchmark kit copies these into a project like this one and runs them with its pytest
+# (bench/fixture_overhead.py): they must hold under the project's own mypy --strict.
+BENCH_FIXTURE_FILES = sorted((TEMPLATE / "bench" / "fixture_overhead_files").glob("*.py"))
+
+
+def test_bench_fixture_files_type_check(project: Project) -> None:
+    assert BENCH_FIXTURE_FILES, "bench/fixture_overhead_files holds no Python file"
+    project.uv_run("mypy", *map(str, BENCH_FIXTURE_FILES))
 
 
 def test_migrations_round_trip(project: Project) -> None:
