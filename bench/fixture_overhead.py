@@ -140,7 +140,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-fixtures-") as workdir:
             for database in arguments.database or ["sqlite", "postgresql"]:
                 project = Project.at(render(Path(workdir) / database, database=database))
-                project.run("uv", "sync", "--python", str(project.answers["python_version"]))
+                project.sync()
                 if database == "postgresql":
                     postgres = postgres or PostgresServer.at()
                     name = postgres.create_database("bench")

@@ -47,6 +47,10 @@ class Project:
     def uv_run(self, *args: str, env: Mapping[str, str] | None = None) -> str:
         return self.run("uv", "run", "--no-sync", *args, env=env)
 
+    def sync(self) -> str:
+        """`uv sync` on the lowest Python the service claims to support."""
+        return self.run("uv", "sync", "--python", str(self.answers["python_version"]))
+
     def start(
         self, *uvicorn_args: str, env: Mapping[str, str] | None = None, timeout: float = 60
     ) -> AbstractContextManager[Server]:

@@ -53,6 +53,11 @@ def lint(*command: str, cwd: Path | None = None) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def check_jsonschema(schema: str, path: Path) -> None:
+    """Validate `path` against one of check-jsonschema's built-in schemas."""
+    lint("check-jsonschema", "--builtin-schema", schema, str(path))
+
+
 def actionlint(workflow: Path) -> None:
     # Named explicitly, so the shell in `run:` steps is always checked, never silently not.
     shellcheck = shutil.which("shellcheck")

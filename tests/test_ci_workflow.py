@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from support.render import TEMPLATE
-from tests.shipping import WITH_CI, WORKFLOW, Answers, actionlint, lint, run_steps
+from tests.shipping import WITH_CI, WORKFLOW, Answers, actionlint, check_jsonschema, run_steps
 
 
 @pytest.mark.parametrize("answers", WITH_CI)
@@ -20,12 +20,7 @@ def test_workflow_passes_actionlint(rendered: Callable[..., Path], answers: Answ
 def test_workflow_matches_the_github_workflow_schema(
     rendered: Callable[..., Path], answers: Answers
 ) -> None:
-    lint(
-        "check-jsonschema",
-        "--builtin-schema",
-        "vendor.github-workflows",
-        str(rendered(**answers) / WORKFLOW),
-    )
+    check_jsonschema("vendor.github-workflows", rendered(**answers) / WORKFLOW)
 
 
 @pytest.mark.parametrize("answers", WITH_CI)
@@ -61,9 +56,7 @@ def test_template_workflow_passes_actionlint() -> None:
 
 
 def test_template_workflow_matches_the_github_workflow_schema() -> None:
-    lint(
-        "check-jsonschema", "--builtin-schema", "vendor.github-workflows", str(TEMPLATE / WORKFLOW)
-    )
+    check_jsonschema("vendor.github-workflows", TEMPLATE / WORKFLOW)
 
 
 def test_template_workflow_tests_each_database_on_each_python() -> None:

@@ -7,19 +7,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.shipping import WITH_DOCKER, Answers, lint
+from tests.shipping import WITH_DOCKER, Answers, check_jsonschema
 
 
 @pytest.mark.parametrize("answers", WITH_DOCKER)
 def test_compose_file_matches_the_compose_spec(
     rendered: Callable[..., Path], answers: Answers
 ) -> None:
-    lint(
-        "check-jsonschema",
-        "--builtin-schema",
-        "vendor.compose-spec",
-        str(rendered(**answers) / "compose.yaml"),
-    )
+    check_jsonschema("vendor.compose-spec", rendered(**answers) / "compose.yaml")
 
 
 @pytest.mark.parametrize("answers", WITH_DOCKER)

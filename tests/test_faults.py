@@ -30,7 +30,7 @@ def service(postgres: PostgresServer, rendered: Callable[..., Path]) -> tuple[Pr
     project = Project.at(rendered(database="postgresql"))
     database = postgres.create_database("faults")
     project.env["DATABASE_URL"] = postgres.service_url(database)
-    project.run("uv", "sync", "--python", project.answers["python_version"])
+    project.sync()
     project.uv_run("alembic", "upgrade", "head")
     return project, database
 

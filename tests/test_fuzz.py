@@ -21,7 +21,7 @@ def service(request: pytest.FixtureRequest, rendered: Callable[..., Path]) -> It
     if database == "postgresql":
         postgres: PostgresServer = request.getfixturevalue("postgres")
         project.env["DATABASE_URL"] = postgres.service_url(postgres.create_database("fuzz"))
-    project.run("uv", "sync", "--python", project.answers["python_version"])
+    project.sync()
     project.uv_run("alembic", "upgrade", "head")
     with project.start() as server:
         yield server

@@ -41,7 +41,7 @@ def project(request: pytest.FixtureRequest, rendered: Callable[..., Path]) -> Pr
             f"TEST_DATABASE_URL={postgres.service_url(f'{development}_test')}\n"
         )
     # Install on the lowest Python the service claims to support.
-    project.run("uv", "sync", "--python", answers["python_version"])
+    project.sync()
     return project
 
 

@@ -36,7 +36,7 @@ def service(
     project = Project.at(rendered(database="postgresql"))
     database = postgres.create_database("round_trips")
     project.env["DATABASE_URL"] = postgres.service_url(database)
-    project.run("uv", "sync", "--python", project.answers["python_version"])
+    project.sync()
     project.uv_run("alembic", "upgrade", "head")
     with postgres.connect(database) as connection:
         connection.execute("INSERT INTO authors (name, email) VALUES ('Ada', 'ada@example.com')")

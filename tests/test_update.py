@@ -37,7 +37,7 @@ def release_template_changes(template: TemplateRepo, version: str) -> None:
 
 
 def run_test_suite(project: Project) -> dict[str, int]:
-    project.run("uv", "sync", "--python", project.answers["python_version"])
+    project.sync()
     summary = pytest_summary(project.uv_run("pytest", "-q", "-p", "no:cacheprovider"))
     assert not set(summary) & NOT_PASSED, summary
     return summary
