@@ -19,6 +19,7 @@ Two figures come out:
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -29,58 +30,19 @@ from typing import Any
 
 import copier
 
-from tests.postgres import PostgresServer
-from tests.project import Project, render
+from support.postgres import PostgresServer
+from support.project import Project
+from support.render import render
 
 # Targets from the issue, for the transactional `session` fixture; reported, not enforced.
 TARGET_MS = {"sqlite": 5.0, "postgresql": 10.0}
 
-MODULES = {
-    "plain": """
-import pytest
-
-
-@pytest.mark.parametrize("number", range({tests}))
-async def test_plain(number: int) -> None:
-    assert number >= 0
-""",
-    "session": """
-import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
-
-
-@pytest.mark.parametrize("number", range({tests}))
-async def test_session(number: int, session: AsyncSession) -> None:
-    assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
-""",
-    "client": """
-import pytest
-from httpx import AsyncClient
-
-
-@pytest.mark.parametrize("number", range({tests}))
-async def test_client(number: int, client: AsyncClient) -> None:
-    assert (await client.get("/health/live")).status_code == 200
-""",
-}
-
-# Loaded into the project's pytest with -p: writes each test's phase durations to a file.
-TIMING_PLUGIN = """
-import json
-import os
-
-_phases = {}
-
-
-def pytest_runtest_logreport(report):
-    _phases.setdefault(report.nodeid, {})[report.when] = report.duration
-
-
-def pytest_sessionfinish(session):
-    with open(os.environ["BENCH_PHASES_FILE"], "w") as output:
-        json.dump(_phases, output)
-"""
+# What is copied into the rendered project: three test modules that its own pytest runs
+# (test_bench_<name>.py, each of BENCH_TESTS tests), and the plugin that times them. They
+# are files of their own so that ruff checks them here and mypy in a rendered project.
+FILES = Path(__file__).resolve().parent / "fixture_overhead_files"
+MODULES = ["plain", "session", "client"]
+TIMING_PLUGIN = FILES / "bench_timing.py"
 
 
 def _per_test_ms(phases: dict[str, dict[str, float]]) -> float:
@@ -100,16 +62,17 @@ def measure(project: Project, tests: int = 200, repeats: int = 3) -> dict[str, A
         "per_test_ms": {},
     }
     with tempfile.TemporaryDirectory(prefix="bench-plugin-") as plugin_dir:
-        Path(plugin_dir, "bench_timing.py").write_text(TIMING_PLUGIN)
+        shutil.copy(TIMING_PLUGIN, plugin_dir)
         phases_file = Path(plugin_dir, "phases.json")
         env = {
             "PYTHONPATH": os.pathsep.join(filter(None, [plugin_dir, os.environ.get("PYTHONPATH")])),
             "BENCH_PHASES_FILE": str(phases_file),
+            "BENCH_TESTS": str(tests),
         }
         try:
-            for name, source in MODULES.items():
+            for name in MODULES:
                 module = directory / f"test_bench_{name}.py"
-                module.write_text(source.format(tests=tests).lstrip())
+                shutil.copy(FILES / module.name, module)
                 written.append(module)
             for name in MODULES:
                 walls, per_test = [], []
@@ -177,7 +140,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-fixtures-") as workdir:
             for database in arguments.database or ["sqlite", "postgresql"]:
                 project = Project.at(render(Path(workdir) / database, database=database))
-                project.run("uv", "sync", "--python", str(project.answers["python_version"]))
+                project.sync()
                 if database == "postgresql":
                     postgres = postgres or PostgresServer.at()
                     name = postgres.create_database("bench")

@@ -1,12 +1,16 @@
 """The apps a run compares, and how each one is served."""
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 
-from bench import servers
 from bench.config import MAX_OVERFLOW, POOL_SIZE
 from bench.prepare import Variant
+from support.serve import Server, uvicorn
+
+# On the apps' PYTHONPATH, so that uvicorn can import bench.apps (and what they import).
+REPO = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -39,10 +43,19 @@ def app_environment(variant: Variant, database_url: str) -> dict[str, str]:
     }
 
 
-@contextmanager
-def serve(app: App, variant: Variant, env: Mapping[str, str]) -> Iterator[servers.Server]:
-    target = app.target.format(package=variant.project.package)
-    with servers.uvicorn(
-        app.name, variant.python, target, cwd=variant.project.path, env=env, options=app.options
-    ) as server:
-        yield server
+def serve(app: App, variant: Variant, env: Mapping[str, str]) -> AbstractContextManager[Server]:
+    """Serve `app` with the rendered project's uvicorn, one worker, on a free port.
+
+    A session of its own: a Ctrl-C in the terminal reaches the kit only, which then stops
+    each server in order instead of having them all die mid-request.
+    """
+    return uvicorn(
+        app.name,
+        [str(variant.python), "-m", "uvicorn"],
+        app.target.format(package=variant.project.package),
+        cwd=variant.project.path,
+        env={**env, "PYTHONPATH": str(REPO)},
+        options=app.options,
+        stop_timeout=15,
+        own_session=True,
+    )

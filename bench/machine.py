@@ -6,7 +6,7 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.postgres import PostgresServer
+from support.postgres import PostgresServer
 
 LIBRARIES = ["fastapi", "starlette", "pydantic", "sqlalchemy", "asyncpg", "psycopg", "uvicorn"]
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.config import AUTHORS, POSTS
-from tests.postgres import PostgresServer
-from tests.project import Project, render
+from support.postgres import PostgresServer
+from support.project import Project
+from support.render import render
 
 # What the kit's own apps need in the rendered project's virtual environment, beyond the
 # service's dependencies: the limit app's JSON encoder and the sync service's driver.

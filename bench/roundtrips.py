@@ -1,4 +1,4 @@
-"""Database round trips per request, counted through bench.pg_proxy.
+"""Database round trips per request, counted through support.pg_proxy.
 
 A warmed-up count: asyncpg prepares each statement once per connection (a Parse/Flush
 exchange that ReadyForQuery does not mark), so the first requests are sent uncounted.
@@ -10,9 +10,10 @@ from contextlib import AbstractContextManager
 
 import httpx
 
-from bench.pg_proxy import ASYNCPG_NO_TLS, RoundTripProxy
 from bench.scenarios import Scenario
-from bench.servers import Server
+from support.pg_proxy import RoundTripProxy
+from support.serve import Server
+from support.urls import ASYNCPG_NO_TLS
 
 WARM_UP = 5
 COUNTED = 20

@@ -20,8 +20,8 @@ from bench.config import (
 from bench.prepare import Variant
 from bench.report import Measurement
 from bench.scenarios import IO_WAIT, NORMAL, Scenario
-from bench.servers import Server
-from tests.postgres import PostgresServer
+from support.postgres import PostgresServer
+from support.serve import Server
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -185,7 +185,7 @@ def notes(options: Options, table: list[report.Row]) -> list[str]:
         " (all rounds). ⚠ in max ms: a request took longer than the pool timeout"
         f" ({POOL_TIMEOUT_S:g} s): " + (", ".join(late) if late else "none did."),
         "DB round trips/req: ReadyForQuery messages per request on a warm pool, counted"
-        " through bench/pg_proxy.py.",
+        " through support/pg_proxy.py.",
         "service/limit and async/sync: ratios of median RPS (on the service's rows).",
     ]
 

@@ -1,9 +1,16 @@
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 
-from tests.postgres import ADMIN_URL, UNREACHABLE, PostgresServer
+from support.postgres import ADMIN_URL, UNREACHABLE, PostgresServer
+from support.render import render
+
+# Files the update tests copy into a generated service, where its own pytest runs them.
+collect_ignore = ["user_edits/files"]
 
 
 @pytest.fixture(scope="session")
@@ -15,3 +22,23 @@ def postgres() -> Iterator[PostgresServer]:
         pytest.fail(UNREACHABLE.format(url=ADMIN_URL, error=error), pytrace=False)
     yield server
     server.drop_all()
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """`rendered(**answers)`: a project of the caller's own, rendered with `answers`.
+
+    Each distinct set of answers is rendered once per run; every call gets a fresh copy of
+    that pristine render, so a caller may write into it (`.env`, `uv sync`, ...).
+    """
+    pristine: dict[str, Path] = {}
+
+    def rendered_copy(**answers: Any) -> Path:
+        key = repr(sorted(answers.items()))
+        if key not in pristine:
+            pristine[key] = render(tmp_path_factory.mktemp("pristine"), **answers)
+        copy = tmp_path_factory.mktemp("rendered")
+        shutil.copytree(pristine[key], copy, dirs_exist_ok=True)
+        return copy
+
+    return rendered_copy

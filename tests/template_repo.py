@@ -15,7 +15,8 @@ from typing import Any, Literal
 import copier
 from copier import VcsRef
 
-from tests.project import TEMPLATE, Project
+from support.project import Project
+from support.render import TEMPLATE
 
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Template Tests",

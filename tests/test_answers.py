@@ -2,13 +2,15 @@
 
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import copier
 import pytest
 import yaml
 
-from tests.project import TEMPLATE, render, tool_environment
+from support.environment import tool_environment
+from support.render import TEMPLATE, render
 
 
 def answers(project: Path) -> dict[str, object]:
@@ -16,8 +18,9 @@ def answers(project: Path) -> dict[str, object]:
     return recorded
 
 
-def test_defaults_need_no_answers(tmp_path: Path) -> None:
-    recorded = answers(render(tmp_path))
+def test_defaults_need_no_answers(rendered: Callable[..., Path]) -> None:
+    project = rendered()
+    recorded = answers(project)
 
     assert recorded["project_name"] == "My Service"
     assert recorded["package_name"] == "my_service"
@@ -28,14 +31,15 @@ def test_defaults_need_no_answers(tmp_path: Path) -> None:
     assert recorded["ci"] == "github"
     assert "reserved_package_names" not in recorded
     assert "ci_python_versions" not in recorded
-    assert (tmp_path / "src" / "my_service" / "main.py").is_file()
+    assert (project / "src" / "my_service" / "main.py").is_file()
 
 
-def test_package_name_is_derived_from_the_project_name(tmp_path: Path) -> None:
-    recorded = answers(render(tmp_path, project_name="Acme Orders 2"))
+def test_package_name_is_derived_from_the_project_name(rendered: Callable[..., Path]) -> None:
+    project = rendered(project_name="Acme Orders 2")
+    recorded = answers(project)
 
     assert recorded["package_name"] == "acme_orders_2"
-    assert (tmp_path / "src" / "acme_orders_2").is_dir()
+    assert (project / "src" / "acme_orders_2").is_dir()
 
 
 def test_template_renders_without_trust(tmp_path: Path) -> None:

@@ -9,12 +9,14 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.postgres import PostgresServer
-from tests.project import Project, Server, render
+from support.postgres import PostgresServer
+from support.project import Project
+from support.serve import Server
 
 pytestmark = pytest.mark.postgres
 
@@ -23,14 +25,12 @@ POOL_LIMIT = 5
 
 
 @pytest.fixture(scope="module")
-def service(
-    postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Project, str]:
+def service(postgres: PostgresServer, rendered: Callable[..., Path]) -> tuple[Project, str]:
     """A rendered, installed and migrated PostgreSQL service, and the name of its database."""
-    project = Project.at(render(tmp_path_factory.mktemp("faults"), database="postgresql"))
+    project = Project.at(rendered(database="postgresql"))
     database = postgres.create_database("faults")
     project.env["DATABASE_URL"] = postgres.service_url(database)
-    project.run("uv", "sync", "--python", project.answers["python_version"])
+    project.sync()
     project.uv_run("alembic", "upgrade", "head")
     return project, database
 

@@ -1,28 +1,27 @@
 """Fuzz each database's service through its own OpenAPI schema: no 5xx, responses as declared."""
 
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.postgres import PostgresServer
-from tests.project import Project, Server, render
+from support.postgres import PostgresServer
+from support.project import Project
+from support.serve import Server
 
 
 @pytest.fixture(
     scope="module",
     params=[pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark.postgres)],
 )
-def service(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
+def service(request: pytest.FixtureRequest, rendered: Callable[..., Path]) -> Iterator[Server]:
     database = request.param
-    project = Project.at(render(tmp_path_factory.mktemp("fuzz"), database=database))
+    project = Project.at(rendered(database=database))
     if database == "postgresql":
         postgres: PostgresServer = request.getfixturevalue("postgres")
         project.env["DATABASE_URL"] = postgres.service_url(postgres.create_database("fuzz"))
-    project.run("uv", "sync", "--python", project.answers["python_version"])
+    project.sync()
     project.uv_run("alembic", "upgrade", "head")
     with project.start() as server:
         yield server

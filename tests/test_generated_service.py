@@ -1,12 +1,16 @@
 """Each variant, rendered and then used as its README says: install, test, lint, migrate, serve."""
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.postgres import PostgresServer
-from tests.project import NOT_PASSED, Project, pytest_summary, render
+from support.postgres import PostgresServer
+from support.project import Project
+from support.pytest_output import NOT_PASSED, pytest_summary
+from support.render import TEMPLATE
 
 VARIANTS = [
     pytest.param({}, id="sqlite-defaults"),
@@ -25,8 +29,8 @@ VARIANTS = [
 
 
 @pytest.fixture(scope="module", params=VARIANTS)
-def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Project:
-    project = Project.at(render(tmp_path_factory.mktemp("service"), **request.param))
+def project(request: pytest.FixtureRequest, rendered: Callable[..., Path]) -> Project:
+    project = Project.at(rendered(**request.param))
     answers = project.answers
     if answers["database"] == "postgresql":
         postgres: PostgresServer = request.getfixturevalue("postgres")
@@ -37,7 +41,7 @@ def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             f"TEST_DATABASE_URL={postgres.service_url(f'{development}_test')}\n"
         )
     # Install on the lowest Python the service claims to support.
-    project.run("uv", "sync", "--python", answers["python_version"])
+    project.sync()
     return project
 
 
@@ -63,6 +67,16 @@ def test_its_test_suite_passes_in_parallel(project: Project) -> None:
 )
 def test_linters_pass(project: Project, command: list[str]) -> None:
     project.uv_run(*command)
+
+
+# The benchmark kit copies these into a project like this one and runs them with its pytest
+# (bench/fixture_overhead.py): they must hold under the project's own mypy --strict.
+BENCH_FIXTURE_FILES = sorted((TEMPLATE / "bench" / "fixture_overhead_files").glob("*.py"))
+
+
+def test_bench_fixture_files_type_check(project: Project) -> None:
+    assert BENCH_FIXTURE_FILES, "bench/fixture_overhead_files holds no Python file"
+    project.uv_run("mypy", *map(str, BENCH_FIXTURE_FILES))
 
 
 def test_migrations_round_trip(project: Project) -> None:

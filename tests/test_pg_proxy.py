@@ -1,7 +1,7 @@
-"""The benchmarks' round-trip counter, against a real PostgreSQL through real drivers.
+"""The round-trip counter (support/pg_proxy.py), against a real PostgreSQL through real drivers.
 
-The counts are exact on purpose: a proxy that miscounts by one makes every benchmark built
-on it wrong by one per request.
+The counts are exact on purpose: a proxy that miscounts by one makes every count built on it
+(tests/test_round_trips.py, the benchmarks) wrong by one per request.
 """
 
 import asyncio
@@ -17,8 +17,9 @@ import asyncpg
 import psycopg
 import pytest
 
-from bench.pg_proxy import LIBPQ_NO_TLS, RoundTripProxy, ServerStream
-from tests.postgres import PostgresServer
+from support.pg_proxy import RoundTripProxy, ServerStream
+from support.postgres import PostgresServer
+from support.urls import LIBPQ_NO_TLS
 
 SSL_REQUEST = struct.pack("!II", 8, 80877103)
 

@@ -4,12 +4,13 @@ import itertools
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.project import render
+from tests.project_files import files, jinja_residue
 
 COMBINATIONS = [
     pytest.param(
@@ -27,41 +28,26 @@ FOREIGN_WORDS = {
     "postgresql": re.compile(r"sqlite", re.IGNORECASE),
 }
 EXAMPLE_WORDS = re.compile(r"\bblog\b|\bposts?\b|\bAuthor\b|/authors")
-# `${{ ... }}` is GitHub Actions' own expression syntax, not Jinja left behind.
-JINJA_RESIDUE = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#|#\}")
-
-
-def files(project: Path) -> dict[Path, str]:
-    return {
-        path.relative_to(project): path.read_text()
-        for path in sorted(project.rglob("*"))
-        if path.is_file()
-    }
 
 
 @pytest.fixture(scope="module", params=COMBINATIONS)
-def rendered(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+def combination(
+    request: pytest.FixtureRequest, rendered: Callable[..., Path]
 ) -> tuple[dict[str, object], Path]:
+    """The answers of one combination, and the project rendered with them."""
     data: dict[str, object] = request.param
-    return data, render(tmp_path_factory.mktemp("rendered"), **data)
+    return data, rendered(**data)
 
 
-def test_no_jinja_residue(rendered: tuple[dict[str, object], Path]) -> None:
-    _, project = rendered
+def test_no_jinja_residue(combination: tuple[dict[str, object], Path]) -> None:
+    _, project = combination
 
-    residue = {
-        str(path): JINJA_RESIDUE.findall(text)
-        for path, text in files(project).items()
-        if path.suffix != ".mako" and JINJA_RESIDUE.search(text)
-    }
-
-    assert residue == {}
+    assert jinja_residue(project) == {}
     assert not list(project.rglob("*.jinja"))
 
 
-def test_nothing_of_the_other_database(rendered: tuple[dict[str, object], Path]) -> None:
-    data, project = rendered
+def test_nothing_of_the_other_database(combination: tuple[dict[str, object], Path]) -> None:
+    data, project = combination
     foreign = FOREIGN_WORDS[str(data["database"])]
 
     texts = files(project)
@@ -79,8 +65,8 @@ def test_nothing_of_the_other_database(rendered: tuple[dict[str, object], Path])
     assert mentions == {}
 
 
-def test_example_api_only_when_chosen(rendered: tuple[dict[str, object], Path]) -> None:
-    data, project = rendered
+def test_example_api_only_when_chosen(combination: tuple[dict[str, object], Path]) -> None:
+    data, project = combination
     package = project / "src" / "my_service"
     versions = list((project / "migrations" / "versions").glob("*.py"))
 
@@ -99,8 +85,8 @@ def test_example_api_only_when_chosen(rendered: tuple[dict[str, object], Path]) 
         assert versions == []
 
 
-def test_python_version_drives_the_tools(rendered: tuple[dict[str, object], Path]) -> None:
-    data, project = rendered
+def test_python_version_drives_the_tools(combination: tuple[dict[str, object], Path]) -> None:
+    data, project = combination
     pyproject = (project / "pyproject.toml").read_text()
     version = str(data["python_version"])
 
@@ -113,9 +99,9 @@ def test_python_version_drives_the_tools(rendered: tuple[dict[str, object], Path
     assert workflow["jobs"]["test"]["strategy"]["matrix"]["python-version"][0] == version
 
 
-def test_formatted_and_lint_clean(rendered: tuple[dict[str, object], Path]) -> None:
+def test_formatted_and_lint_clean(combination: tuple[dict[str, object], Path]) -> None:
     # The rendered project's own ruff settings judge it; no blank-line scars from Jinja.
-    _, project = rendered
+    _, project = combination
     ruff = shutil.which("ruff")
     assert ruff is not None, "ruff is part of the template's dev dependencies"
 

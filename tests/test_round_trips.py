@@ -4,13 +4,16 @@ Counted, not timed: the service talks to PostgreSQL through a proxy that counts 
 server's ReadyForQuery messages, one per round trip, whatever the driver does.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
-from bench.pg_proxy import ASYNCPG_NO_TLS, RoundTripProxy
-from tests.postgres import PostgresServer
-from tests.project import Project, Server, render
+from support.pg_proxy import RoundTripProxy
+from support.postgres import PostgresServer
+from support.project import Project
+from support.serve import Server
+from support.urls import ASYNCPG_NO_TLS
 
 pytestmark = pytest.mark.postgres
 
@@ -28,12 +31,12 @@ def proxy(postgres: PostgresServer) -> Iterator[RoundTripProxy]:
 
 @pytest.fixture(scope="module")
 def service(
-    postgres: PostgresServer, proxy: RoundTripProxy, tmp_path_factory: pytest.TempPathFactory
+    postgres: PostgresServer, proxy: RoundTripProxy, rendered: Callable[..., Path]
 ) -> Iterator[Server]:
-    project = Project.at(render(tmp_path_factory.mktemp("round-trips"), database="postgresql"))
+    project = Project.at(rendered(database="postgresql"))
     database = postgres.create_database("round_trips")
     project.env["DATABASE_URL"] = postgres.service_url(database)
-    project.run("uv", "sync", "--python", project.answers["python_version"])
+    project.sync()
     project.uv_run("alembic", "upgrade", "head")
     with postgres.connect(database) as connection:
         connection.execute("INSERT INTO authors (name, email) VALUES ('Ada', 'ada@example.com')")

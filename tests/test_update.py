@@ -10,8 +10,11 @@ import pytest
 from copier.errors import UnsafeTemplateError
 from packaging.version import Version
 
-from tests.postgres import PostgresServer
-from tests.project import NOT_PASSED, TEMPLATE, Project, pytest_summary
+from support.postgres import PostgresServer
+from support.project import Project
+from support.pytest_output import NOT_PASSED, pytest_summary
+from support.render import TEMPLATE
+from tests.changelog import recorded_releases, update_notes_since
 from tests.template_repo import GeneratedRepo, TemplateRepo, git
 from tests.user_edits import make_user_edits, replace_once
 
@@ -34,7 +37,7 @@ def release_template_changes(template: TemplateRepo, version: str) -> None:
 
 
 def run_test_suite(project: Project) -> dict[str, int]:
-    project.run("uv", "sync", "--python", project.answers["python_version"])
+    project.sync()
     summary = pytest_summary(project.uv_run("pytest", "-q", "-p", "no:cacheprovider"))
     assert not set(summary) & NOT_PASSED, summary
     return summary
@@ -84,6 +87,8 @@ def test_user_edits_survive_an_update_that_changes_the_template(
     if database == "postgresql":
         use_postgres(service, request.getfixturevalue("postgres"), "edited")
     assert run_test_suite(service.project)["passed"] > 20
+    # What they wrote type-checks under the project's own mypy --strict.
+    service.project.uv_run("mypy", *edits.python_files())
 
 
 @pytest.mark.parametrize("mode", ["inline", "rej"])
@@ -215,36 +220,6 @@ def test_an_update_across_a_migration_keeps_a_renamed_answer(
     assert "with_docker" not in service.project.answers
     assert not (service.path / "Dockerfile").exists()
     assert [line for line in service.status() if "copier-answers" not in line] == []
-
-
-CHANGELOG = TEMPLATE / "CHANGELOG.md"
-
-
-def changelog_entries() -> list[tuple[str, str]]:
-    """(heading, body) of each entry in CHANGELOG.md, newest first."""
-    sections = re.split(r"^## ", CHANGELOG.read_text(), flags=re.MULTILINE)[1:]
-    return [(heading, body) for heading, _, body in (s.partition("\n") for s in sections)]
-
-
-def recorded_releases() -> list[tuple[str, str]]:
-    """(version, commit) of every release in CHANGELOG.md, newest first."""
-    releases = []
-    for heading, body in changelog_entries():
-        commit = re.search(r"^Commit: ([0-9a-f]{40})$", body, re.MULTILINE)
-        if heading != "Unreleased":
-            assert commit, f"CHANGELOG.md: release {heading!r} names no commit"
-            releases.append((heading.split()[0], commit.group(1)))
-    return releases
-
-
-def update_notes_since(version: str) -> str:
-    """The "Update:" notes of every entry newer than `version`: what an update crosses."""
-    notes = []
-    for heading, body in changelog_entries():
-        if heading.split()[0] == version:
-            break
-        notes += re.findall(r"^Update: (.*?)(?:\n\n|\Z)", body, re.MULTILINE | re.DOTALL)
-    return " ".join(" ".join(notes).split())
 
 
 def test_the_changelog_records_releases_newest_first() -> None:

@@ -1,7 +1,8 @@
 """What the served apps share: which rendered package they wrap, and where the upstream is.
 
 These modules run inside the rendered project's virtual environment (uvicorn imports them
-with the repository root on PYTHONPATH), so they import only what that environment has.
+with the repository root on PYTHONPATH), so they import only what that environment has,
+and from this repository only modules that need nothing more (bench.config, support.urls).
 """
 
 import importlib

@@ -9,12 +9,13 @@ is the price of FastAPI, pydantic and SQLAlchemy.
 import os
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl
 
 import asyncpg
 import orjson
 
 from bench.config import POOL_TIMEOUT_S
+from support.urls import asyncpg_dsn
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -53,14 +54,6 @@ class HTTPError(Exception):
         super().__init__(detail)
         self.status = status
         self.detail = detail
-
-
-def asyncpg_dsn(sqlalchemy_url: str) -> str:
-    """The service's `postgresql+asyncpg://` URL as a DSN asyncpg itself accepts."""
-    parts = urlsplit(sqlalchemy_url)
-    # SQLAlchemy's asyncpg dialect takes `ssl=`; asyncpg's DSN spells it `sslmode=`.
-    query = [("sslmode" if key == "ssl" else key, value) for key, value in parse_qsl(parts.query)]
-    return urlunsplit(parts._replace(scheme="postgresql", query=urlencode(query)))
 
 
 def post_json(row: asyncpg.Record) -> dict[str, Any]:

@@ -15,7 +15,6 @@ import anyio.to_thread
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
 from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bench.apps.common import package_module, upstream_url
@@ -25,6 +24,7 @@ from bench.config import (
     THREADPOOL_SIZE,
     UPSTREAM_CLIENT_CONNECTIONS,
 )
+from support.urls import psycopg_url
 
 _models = package_module("blog.models")
 _schemas = package_module("blog.schemas")
@@ -35,16 +35,6 @@ Author, Post = _models.Author, _models.Post
 PostCreate, PostRead = _schemas.PostCreate, _schemas.PostRead
 
 with_author = joinedload(Post.author)
-
-
-def psycopg_url(async_url: str) -> str:
-    """The service's asyncpg URL, for the psycopg 3 driver."""
-    url = make_url(async_url)
-    # asyncpg's `ssl=` means nothing to libpq: say the same in libpq's words.
-    if url.query.get("ssl") == "disable":
-        url = url.update_query_dict({"sslmode": "disable", "gssencmode": "disable"})
-    url = url.difference_update_query(["ssl"]).set(drivername="postgresql+psycopg")
-    return url.render_as_string(hide_password=False)
 
 
 async def get_sessionmaker(request: Request) -> sessionmaker[Session]:

@@ -33,7 +33,9 @@ from collections.abc import Callable
 from contextlib import suppress
 from types import TracebackType
 from typing import Self
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl
+
+from support import urls
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +58,6 @@ LONGEST_STARTUP = 10_000
 
 TYPED = struct.Struct("!BI")  # type byte, then a length that counts itself but not the type
 UNTYPED = struct.Struct("!II")  # length (counting itself), then a request code or version
-
-# What each driver needs in its URL to leave encryption off (see the module's docstring).
-ASYNCPG_NO_TLS = "ssl=disable"
-LIBPQ_NO_TLS = "sslmode=disable&gssencmode=disable"
 
 
 def unpack(layout: struct.Struct, header: bytes) -> tuple[int, int]:
@@ -203,12 +201,9 @@ class RoundTripProxy:
 
     def url(self, database_url: str, no_tls: str) -> str:
         """`database_url` (user, password, database kept) through the proxy, with `no_tls`
-        (ASYNCPG_NO_TLS or LIBPQ_NO_TLS) added to its query."""
-        parts = urlsplit(database_url)
-        credentials, _, _ = parts.netloc.rpartition("@")
-        netloc = f"{credentials}@" if credentials else ""
-        query = "&".join(filter(None, [parts.query, no_tls]))
-        return urlunsplit(parts._replace(netloc=f"{netloc}{self.host}:{self.port}", query=query))
+        (urls.ASYNCPG_NO_TLS or urls.LIBPQ_NO_TLS) added to its query."""
+        query = [*urls.query_pairs(database_url), *parse_qsl(no_tls)]
+        return urls.rewrite(database_url, address=(self.host, self.port), query=query)
 
     def round_trips(self) -> int:
         """ReadyForQuery messages the server sent, other than the one ending each startup."""

@@ -2,11 +2,12 @@
 
 import os
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
 
 import psycopg
 from psycopg import sql
+
+from support import urls
 
 ADMIN_URL = os.environ.get("POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -32,9 +33,7 @@ class PostgresServer:
 
     def connect(self, database: str | None = None) -> psycopg.Connection[tuple[object, ...]]:
         """An autocommit admin connection, to `database` or to the admin database."""
-        url = self.admin_url
-        if database is not None:
-            url = urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+        url = urls.rewrite(self.admin_url, database=database)
         return psycopg.connect(url, autocommit=True)
 
     def _execute(self, statement: sql.Composable) -> list[tuple[object, ...]]:
@@ -70,13 +69,11 @@ class PostgresServer:
     @property
     def address(self) -> tuple[str, int]:
         """(host, port) of the server, for something that must connect to it by TCP."""
-        parts = urlsplit(self.admin_url)
-        return parts.hostname or "127.0.0.1", parts.port or 5432
+        return urls.address(self.admin_url)
 
     def service_url(self, database: str) -> str:
         """The URL a generated service uses for `database` (asyncpg driver)."""
-        parts = urlsplit(self.admin_url)._replace(scheme="postgresql+asyncpg", path=f"/{database}")
-        return urlunsplit(parts)
+        return urls.rewrite(self.admin_url, scheme="postgresql+asyncpg", database=database)
 
     def create_database(self, suffix: str) -> str:
         """A new database named with this run's prefix; returns its name."""

@@ -1,0 +1,28 @@
+"""The environment that uv and a rendered project's tools run in on this machine."""
+
+import os
+import re
+from pathlib import Path
+
+
+def tool_environment() -> dict[str, str]:
+    """The environment for uv and the rendered project's tools."""
+    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    # uv may not download interpreters here: fail fast instead of hanging on the network.
+    env.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    # pyenv's shims only answer for the versions it has selected (and a pyenv-installed uv
+    # runs with PYENV_VERSION set to one), so add every installed CPython 3.11+ for uv to
+    # find: a rendered project may require 3.12 or 3.13. The first entry stays the default.
+    versions_dir = Path(env.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    if versions_dir.is_dir():
+        selected = [name for name in env.get("PYENV_VERSION", "").split(":") if name]
+        installed = sorted(
+            (
+                path.name
+                for path in versions_dir.iterdir()
+                if re.fullmatch(r"3\.1[1-9]\.\d+", path.name)
+            ),
+            key=lambda name: tuple(int(part) for part in name.split(".")),
+        )
+        env["PYENV_VERSION"] = ":".join(selected + [v for v in installed if v not in selected])
+    return env

@@ -1,0 +1,18 @@
+"""Render the template from this checkout's working tree."""
+
+from pathlib import Path
+from typing import Any
+
+import copier
+
+# The template repository: this checkout.
+TEMPLATE = Path(__file__).resolve().parents[1]
+
+
+def render(destination: Path, **data: Any) -> Path:
+    # vcs_ref="HEAD" renders the working tree under test (uncommitted changes included);
+    # without it Copier would render the latest release tag instead.
+    copier.run_copy(
+        str(TEMPLATE), destination, data=data, defaults=True, vcs_ref="HEAD", quiet=True
+    )
+    return destination

@@ -1,0 +1,74 @@
+"""The GitHub Actions workflows: the generated one lints, migrates and tests; the template's
+own tests each database on each Python. actionlint and the workflow schema accept both."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from support.render import TEMPLATE
+from tests.shipping import WITH_CI, WORKFLOW, Answers, actionlint, check_jsonschema, run_steps
+
+
+@pytest.mark.parametrize("answers", WITH_CI)
+def test_workflow_passes_actionlint(rendered: Callable[..., Path], answers: Answers) -> None:
+    actionlint(rendered(**answers) / WORKFLOW)
+
+
+@pytest.mark.parametrize("answers", WITH_CI)
+def test_workflow_matches_the_github_workflow_schema(
+    rendered: Callable[..., Path], answers: Answers
+) -> None:
+    check_jsonschema("vendor.github-workflows", rendered(**answers) / WORKFLOW)
+
+
+@pytest.mark.parametrize("answers", WITH_CI)
+def test_workflow_lints_migrates_and_tests(rendered: Callable[..., Path], answers: Answers) -> None:
+    job = yaml.safe_load((rendered(**answers) / WORKFLOW).read_text())["jobs"]["test"]
+    steps = run_steps({"jobs": {"test": job}})
+    uses = [step["uses"].split("@")[0] for step in job["steps"] if "uses" in step]
+
+    assert "astral-sh/setup-uv" in uses
+    assert steps[0] == "uv sync --locked"
+    for command in ("uv run ruff check", "uv run ruff format --check", "uv run mypy"):
+        assert command in steps
+    # alembic check compares models with a database at head.
+    assert steps.index("uv run alembic upgrade head") < steps.index("uv run alembic check")
+    assert steps[-1] == "uv run pytest"
+
+    if answers["database"] == "postgresql":
+        postgres = job["services"]["postgres"]
+        assert postgres["image"].startswith("postgres:")
+        assert "--health-cmd" in postgres["options"]
+        assert "pg_isready" in postgres["options"]
+        assert job["env"]["TEST_DATABASE_URL"] != job["env"]["DATABASE_URL"]
+        assert "@localhost:5432/" in job["env"]["TEST_DATABASE_URL"]
+    else:
+        assert "services" not in job
+
+
+# The template repository's own workflow.
+
+
+def test_template_workflow_passes_actionlint() -> None:
+    actionlint(TEMPLATE / WORKFLOW)
+
+
+def test_template_workflow_matches_the_github_workflow_schema() -> None:
+    check_jsonschema("vendor.github-workflows", TEMPLATE / WORKFLOW)
+
+
+def test_template_workflow_tests_each_database_on_each_python() -> None:
+    workflow = yaml.safe_load((TEMPLATE / WORKFLOW).read_text())
+    test = workflow["jobs"]["test"]
+    matrix = test["strategy"]["matrix"]
+    # copier.yml's last YAML document holds the questions.
+    questions = yaml.safe_load((TEMPLATE / "copier.yml").read_text().split("\n---\n")[-1])
+
+    assert set(matrix["database"]) == set(questions["database"]["choices"].values())
+    # Every Python a generated service may target also runs the template's tests.
+    assert matrix["python-version"] == questions["python_version"]["choices"]
+    assert test["services"]["postgres"]["image"].startswith("postgres:")
+    assert "POSTGRES_URL" in test["env"]
+    assert "lint" in workflow["jobs"]
