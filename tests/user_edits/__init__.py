@@ -16,10 +16,14 @@ NOTES_REVISION = "a1b2c3d4e5f6"
 # What the user writes, as files ruff checks here and mypy checks in the project: each one
 # and where in the project it goes ("{package}" is the package's name). The feature module
 # imports the package relatively, so it holds for any package name.
+# They follow the generated README's "Add a feature" steps.
 FILES = Path(__file__).resolve().parent / "files"
 DESTINATIONS = {
-    "notes.py": "src/{package}/notes.py",
-    "test_notes.py": "tests/test_notes.py",
+    "notes/__init__.py": "src/{package}/notes/__init__.py",
+    "notes/models.py": "src/{package}/notes/models.py",
+    "notes/schemas.py": "src/{package}/notes/schemas.py",
+    "tests_notes/__init__.py": "tests/notes/__init__.py",
+    "tests_notes/test_notes.py": "tests/notes/test_notes.py",
     "create_notes.py": f"migrations/versions/2026_12_01_{NOTES_REVISION}_create_notes.py",
     "local.env": ".env",
 }
@@ -47,6 +51,14 @@ class UserEdits:
             text = (project / path).read_text()
             lost += [f"{path} lost {line!r}" for line in lines if line not in text]
         return lost
+
+
+# The feature's import in api.py, beside the example's or as the first of the package's.
+API_IMPORT_EXAMPLE = ("from . import blog\n", "from . import blog, notes\n")
+API_IMPORT_BARE = (
+    "from fastapi import APIRouter\n",
+    "from fastapi import APIRouter\n\nfrom . import notes\n",
+)
 
 
 def replace_once(path: Path, old: str, new: str) -> None:
@@ -78,19 +90,35 @@ def make_user_edits(project: Project) -> UserEdits:
         migration = DESTINATIONS["create_notes.py"]
         files[migration] = as_first_revision(files[migration])
     for path, content in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(content)
 
-    # Wire the feature in: the app's routers, and the models that Alembic and tests see.
-    main = f"src/{package}/main.py"
-    replace_once(root / main, "from .core.errors", "from . import notes\nfrom .core.errors")
-    replace_once(
-        root / main,
-        "    return app\n",
-        '    app.include_router(notes.router, prefix="/api/v1")\n    return app\n',
-    )
+    # Register the router where the README says; releases before api.py had it in main.py.
+    routers = f"src/{package}/api.py"
+    if (root / routers).is_file():
+        example = "from . import blog\n" in (root / routers).read_text()
+        old, new = API_IMPORT_EXAMPLE if example else API_IMPORT_BARE
+        replace_once(root / routers, old, new)
+        with (root / routers).open("a") as api:
+            api.write("router.include_router(notes.router)\n")
+        wired = [new.rstrip("\n").rpartition("\n")[2], "router.include_router(notes.router)"]
+    else:
+        routers = f"src/{package}/main.py"
+        replace_once(root / routers, "from .core.errors", "from . import notes\nfrom .core.errors")
+        replace_once(
+            root / routers,
+            "    return app\n",
+            '    app.include_router(notes.router, prefix="/api/v1")\n    return app\n',
+        )
+        wired = ["from . import notes", 'app.include_router(notes.router, prefix="/api/v1")']
+    # Import the models where Alembic and the tests see them.
     models = f"src/{package}/models.py"
-    with (root / models).open("a") as registry:
-        registry.write("\nfrom .notes import Note  # noqa: E402, F401\n")
+    replace_once(
+        root / models,
+        "from .core.models import Base\n",
+        "from .core.models import Base\nfrom .notes.models import Note\n",
+    )
+    replace_once(root / models, '"Base"', '"Base", "Note"')
 
     # A dependency of their own, and a default they prefer.
     replace_once(root / "pyproject.toml", '    "fastapi>=', '    "humanize>=4.9",\n    "fastapi>=')
@@ -103,8 +131,8 @@ def make_user_edits(project: Project) -> UserEdits:
     return UserEdits(
         files=files,
         lines={
-            main: ["from . import notes", 'app.include_router(notes.router, prefix="/api/v1")'],
-            models: ["from .notes import Note"],
+            routers: wired,
+            models: ["from .notes.models import Note", '"Base", "Note"'],
             "pyproject.toml": ['"humanize>=4.9"'],
             settings: ["health_check_timeout: float = Field(default=1.5"],
         },

@@ -2,31 +2,12 @@
 
 import humanize
 from fastapi import APIRouter, status
-from pydantic import BaseModel
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
 
-from .core.errors import NotFoundError
-from .core.models import Base
-from .core.params import IdPath
-from .core.session import SessionDep
-
-
-class Note(Base):
-    __tablename__ = "notes"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    text: Mapped[str] = mapped_column(String(500))
-
-
-class NoteIn(BaseModel):
-    text: str
-
-
-class NoteOut(BaseModel):
-    id: int
-    text: str
-    size: str
+from ..core.errors import NotFoundError
+from ..core.params import IdPath
+from ..core.session import SessionDep
+from .models import Note
+from .schemas import NoteIn, NoteOut
 
 
 def _out(note: Note) -> NoteOut:
