@@ -7,7 +7,7 @@ that use `client` (the app with its lifespan and an HTTP client) and GET /health
 
 Two figures come out:
 - wall clock: (median run of a fixture module - median run of the plain one) / N. It is
-  what the issue asks for, but it also carries the one-off session setup (creating the
+  what a user waits for, but it also carries the one-off session setup (creating the
   database, migrating it) spread over N tests;
 - per test, from pytest's own timing of each test's setup, call and teardown phases
   (median over the tests, minus the plain tests' median): the per-test cost alone. A
@@ -34,7 +34,7 @@ from support.postgres import PostgresServer
 from support.project import Project
 from support.render import render
 
-# Targets from the issue, for the transactional `session` fixture; reported, not enforced.
+# Targets for the transactional `session` fixture, per test; reported, not enforced.
 TARGET_MS = {"sqlite": 5.0, "postgresql": 10.0}
 
 # What is copied into the rendered project: three test modules that its own pytest runs

@@ -55,9 +55,8 @@ ReadSessionmakerDep = Annotated[sessionmaker[Session], Depends(get_read_sessionm
 # route's response in the threadpool *before* a function-scoped dependency exits, so the
 # session would hold its connection while waiting for a thread. With more threads (40) than
 # connections (10), every thread then blocks in the pool's checkout, and nothing moves until
-# the pool times out (tried: 37 requests, then 30 s of nothing). So each route opens its
-# own transaction, builds the response model inside it, and has released the connection by
-# the time it returns.
+# the pool times out. So each route opens its own transaction, builds the response model
+# inside it, and has released the connection by the time it returns.
 
 posts = APIRouter(prefix="/api/v1/posts")
 
