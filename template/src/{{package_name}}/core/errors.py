@@ -113,6 +113,43 @@ class InternalErrorMiddleware:
             await internal_error_response(exc)(scope, receive, send)
 
 
+class JsonContentTooLarge:
+    """Gives the 413 of FastAPI's body limit for a too-large Content-Length a JSON body.
+
+    That limit refuses such a request before any route runs and answers it in plain text
+    from outside every middleware an app can add, so this wraps the whole middleware stack
+    (see main.py). A streamed body that outgrows the limit is refused by FastAPI's own
+    handler, already in JSON.
+    """
+
+    BODY = json.dumps({"detail": "Content Too Large"}).encode()
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replacing = False
+
+        async def send_json(message: Message) -> None:
+            nonlocal replacing
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                headers = dict(message.get("headers", []))
+                replacing = headers.get(b"content-type", b"").startswith(b"text/plain")
+            if not replacing:
+                await send(message)
+            elif message["type"] == "http.response.start":
+                json_headers = [(b"content-type", b"application/json")]
+                json_headers.append((b"content-length", str(len(self.BODY)).encode()))
+                await send({**message, "headers": json_headers})
+            elif not message.get("more_body", False):
+                await send({"type": "http.response.body", "body": self.BODY})
+
+        await self.app(scope, receive, send_json)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> Response:
