@@ -14,15 +14,18 @@ from support.render import TEMPLATE
 
 VARIANTS = [
     pytest.param({}, id="sqlite-defaults"),
-    pytest.param({"with_example_api": False, "python_version": "3.13"}, id="sqlite-bare-py3.13"),
+    pytest.param(
+        {"with_example_api": False, "python_version": "3.13", "with_http_client": True},
+        id="sqlite-bare-py3.13-http-client",
+    ),
     pytest.param(
         {"database": "postgresql", "project_name": "Acme Orders 2", "python_version": "3.11"},
         id="postgresql-acme-py3.11",
         marks=pytest.mark.postgres,
     ),
     pytest.param(
-        {"database": "postgresql", "with_example_api": False},
-        id="postgresql-bare",
+        {"database": "postgresql", "with_example_api": False, "with_http_client": True},
+        id="postgresql-bare-http-client",
         marks=pytest.mark.postgres,
     ),
 ]

@@ -14,11 +14,17 @@ from tests.project_files import files, jinja_residue
 
 COMBINATIONS = [
     pytest.param(
-        {"database": database, "with_example_api": example, "python_version": python},
-        id=f"{database}-{'example' if example else 'bare'}-py{python}",
+        {
+            "database": database,
+            "with_example_api": example,
+            "python_version": python,
+            "with_http_client": http_client,
+        },
+        id=f"{database}-{'example' if example else 'bare'}-py{python}"
+        + ("-http-client" if http_client else ""),
     )
-    for database, example, python in itertools.product(
-        ["sqlite", "postgresql"], [True, False], ["3.11", "3.12", "3.13"]
+    for database, example, python, http_client in itertools.product(
+        ["sqlite", "postgresql"], [True, False], ["3.11", "3.12", "3.13"], [False, True]
     )
 ]
 
@@ -28,6 +34,7 @@ FOREIGN_WORDS = {
     "postgresql": re.compile(r"sqlite", re.IGNORECASE),
 }
 EXAMPLE_WORDS = re.compile(r"\bblog\b|\bposts?\b|\bAuthor\b|/authors")
+HTTP_CLIENT_WORDS = re.compile(r"http_client|HttpClient|aiohttp|HTTP_CLIENT", re.IGNORECASE)
 
 
 @pytest.fixture(scope="module", params=COMBINATIONS)
@@ -83,6 +90,24 @@ def test_example_api_only_when_chosen(combination: tuple[dict[str, object], Path
         assert not (package / "blog").exists()
         assert not (project / "tests" / "blog").exists()
         assert versions == []
+
+
+def test_http_client_only_when_chosen(combination: tuple[dict[str, object], Path]) -> None:
+    data, project = combination
+    client = project / "src" / "my_service" / "core" / "http.py"
+
+    if data["with_http_client"]:
+        assert "create_http_client" in client.read_text()
+        assert '"httpx-aiohttp>=' in (project / "pyproject.toml").read_text()
+    else:
+        # The answers file records the answer itself, as it does for every question.
+        mentions = {
+            str(path): sorted(set(HTTP_CLIENT_WORDS.findall(text)))
+            for path, text in files(project).items()
+            if HTTP_CLIENT_WORDS.search(text) and path != Path(".copier-answers.yml")
+        }
+        assert mentions == {}
+        assert not client.exists()
 
 
 def test_python_version_drives_the_tools(combination: tuple[dict[str, object], Path]) -> None:
