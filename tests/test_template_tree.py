@@ -90,7 +90,10 @@ def test_no_jinja_statement_inside_a_function(path: Path) -> None:
 
 
 def test_the_check_finds_a_tag_inside_a_function() -> None:
-    text = 'def f() -> int:\n{%- if database == "sqlite" %}\n    return 1\n{%- endif %}\n    return 2\n'
+    text = (
+        'def f() -> int:\n{%- if database == "sqlite" %}\n    return 1\n{%- endif %}\n'
+        "    return 2\n"
+    )
 
     assert tags_in_functions(marked_render(text, VARIANTS[0])) == ["f (line 2)", "f (line 3)"]
     assert tags_in_functions(marked_render(text, VARIANTS[-1])) == ["f (line 2)"]
