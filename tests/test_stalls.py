@@ -119,12 +119,15 @@ def wait_for_status(server: Server, status: int, timeout: float) -> bool:
     return False
 
 
+# With pre-ping, a pooled connection is first pinged, and that is the wait that times out.
+@pytest.mark.parametrize("pre_ping", ["false", "true"], ids=["no-pre-ping", "pre-ping"])
 def test_a_stalled_database_is_a_503_within_the_bound_then_recovers(
-    service: tuple[Project, str], postgres: PostgresServer, proxy: RoundTripProxy
+    service: tuple[Project, str], postgres: PostgresServer, proxy: RoundTripProxy, pre_ping: str
 ) -> None:
     project, database = service
     url = proxy.url(postgres.service_url(database), ASYNCPG_NO_TLS)
-    with project.start(env={**SETTINGS, "DATABASE_URL": url}) as server:
+    env = {**SETTINGS, "DATABASE_URL": url, "DATABASE_POOL_PRE_PING": pre_ping}
+    with project.start(env=env) as server:
         # Every pooled connection open and idle: the stall catches them in use.
         assert statuses(run(server, *[READ] * POOL_LIMIT)) == [200] * POOL_LIMIT
 
