@@ -87,25 +87,25 @@ def stalled_proxy(postgres: PostgresServer) -> Iterator[RoundTripProxy]:
         yield proxy
 
 
-def with_password(url: str, user: str, database: str) -> str:
+def with_password(url: str, user: str, database: str, port: int | None = None) -> str:
     parts = urlsplit(url)
-    netloc = f"{user}:{PASSWORD}@{parts.hostname}:{parts.port}"
+    netloc = f"{user}:{PASSWORD}@{parts.hostname}:{port or parts.port}"
     return urlunsplit(parts._replace(netloc=netloc, path=f"/{database}"))
 
 
 @pytest.fixture
 def unreachable(postgres: PostgresServer, stalled_proxy: RoundTripProxy) -> dict[str, str]:
-    """URLs of databases that cannot be used, each failing its own way, password included.
+    """URLs, password included, of databases that cannot be used, each failing its own way.
 
-    No such database exists, and no such role: whether the server checks passwords (it
-    refuses the password) or trusts its clients, as a local test server may (it refuses
-    the role or the missing database), the connection never serves.
+    A server that checks passwords refuses the wrong password (and the unknown role); one
+    that trusts its clients, as a local test server may, refuses the unknown role and the
+    database, which does not exist. Either way nothing is served, and an error is printed.
     """
     url = postgres.service_url("postgres")
     missing = f"{postgres.prefix}_missing"
     return {
         # Nothing listens on port 1: the connection is refused.
-        "refused": with_password(url, "app", missing).replace(f":{urlsplit(url).port}/", ":1/"),
+        "refused": with_password(url, "app", missing, port=1),
         "wrong-password": with_password(url, "postgres", missing),
         "unknown-role": with_password(url, f"{postgres.prefix}_nobody", missing),
         "stalled": stalled_proxy.url(with_password(url, "postgres", missing), ASYNCPG_NO_TLS),
