@@ -7,7 +7,11 @@ from pathlib import Path
 
 def tool_environment() -> dict[str, str]:
     """The environment for uv and the rendered project's tools."""
-    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    # A rendered project's databases are the ones a test gives it (in its `.env` or in
+    # Project.env), never those of the shell the tests run in: a TEST_DATABASE_URL there
+    # would send every generated test suite to one database, which each one recreates.
+    inherited = {"VIRTUAL_ENV", "DATABASE_URL", "TEST_DATABASE_URL"}
+    env = {key: value for key, value in os.environ.items() if key not in inherited}
     # uv may not download interpreters here: fail fast instead of hanging on the network.
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     # pyenv's shims only answer for the versions it has selected (and a pyenv-installed uv

@@ -22,6 +22,10 @@ logged.
 Bytes are forwarded unchanged in both directions. The proxy runs its own asyncio loop in a
 background thread, so blocking clients (psycopg) and clients on another loop (asyncpg,
 SQLAlchemy) can both use it from the calling thread.
+
+`pause()` makes it a server that stops answering without closing anything, as a network
+partition or a frozen machine does: connections stay open and new ones are accepted, but
+no byte goes either way. `resume()` forwards again, what was sent meanwhile included.
 """
 
 import asyncio
@@ -189,6 +193,8 @@ class RoundTripProxy:
         self._thread: threading.Thread | None = None
         self._listener: socket.socket | None = None
         self._stopping = False
+        # Set while bytes flow; cleared by pause(). Created on the proxy's loop.
+        self._flowing: asyncio.Event | None = None
         # Each connection's handler, and the client socket it serves: a handler cancelled
         # before it starts never runs its cleanup, so the socket is closed from here too.
         self._handlers: dict[asyncio.Task[None], socket.socket] = {}
@@ -230,6 +236,27 @@ class RoundTripProxy:
         with self._lock:
             return self._tls_connections
 
+    def pause(self) -> None:
+        """Forward nothing from now on, in either direction, and keep every socket open."""
+        self._set_flowing(False)
+
+    def resume(self) -> None:
+        """Forward again, starting with whatever waited while paused."""
+        self._set_flowing(True)
+
+    def _set_flowing(self, flowing: bool) -> None:
+        if self._loop is None:
+            raise RuntimeError("the proxy is not running: use it in a `with` block")
+        # Switched on the proxy's loop, and waited for: once this returns, it holds.
+        asyncio.run_coroutine_threadsafe(self._switch(flowing), self._loop).result(timeout=10)
+
+    async def _switch(self, flowing: bool) -> None:
+        assert self._flowing is not None
+        if flowing:
+            self._flowing.set()
+        else:
+            self._flowing.clear()
+
     def __enter__(self) -> Self:
         loop = asyncio.new_event_loop()
         thread = threading.Thread(target=loop.run_forever, name="pg-proxy", daemon=True)
@@ -266,6 +293,8 @@ class RoundTripProxy:
         # A listener of our own rather than asyncio.start_server(): on Python 3.11 a
         # connection accepted just before Server.close() is dropped without being closed,
         # leaving its client hanging. Here every accepted socket is known at once.
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         listener = socket.create_server((self.host, 0))
         listener.setblocking(False)
         self._listener = listener
@@ -308,6 +337,7 @@ class RoundTripProxy:
         try:
             client_reader, client_writer = await asyncio.open_connection(sock=client_socket)
             writers.append(client_writer)
+            await self._wait_until_flowing()
             try:
                 server_reader, server_writer = await asyncio.open_connection(*self.upstream)
             except OSError as error:
@@ -359,15 +389,24 @@ class RoundTripProxy:
                 with suppress(OSError):
                     await writer.wait_closed()
 
-    @staticmethod
+    async def _wait_until_flowing(self) -> None:
+        assert self._flowing is not None
+        await self._flowing.wait()
+
     async def _pump(
+        self,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         inspect: Callable[[bytes], None],
     ) -> None:
         """Copy one direction until its end, then pass the end on (a half close)."""
         try:
-            while data := await reader.read(65536):
+            while True:
+                data = await reader.read(65536)
+                # Paused: hold what was read (the end of the stream too) until resumed.
+                await self._wait_until_flowing()
+                if not data:
+                    break
                 # Counted before it is forwarded: once the client holds a ReadyForQuery,
                 # round_trips() already includes it.
                 inspect(data)
@@ -376,5 +415,7 @@ class RoundTripProxy:
             if writer.can_write_eof():
                 writer.write_eof()
         except OSError:
-            # One side went away abruptly: drop the other side too, as PostgreSQL would.
+            # One side went away abruptly: drop the other side too, as PostgreSQL would
+            # (once it hears of it: not while paused).
+            await self._wait_until_flowing()
             writer.transport.abort()

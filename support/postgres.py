@@ -1,6 +1,7 @@
 """A real PostgreSQL server for the template's tests; never a mock."""
 
 import os
+import re
 from dataclasses import dataclass
 from uuid import uuid4
 
@@ -16,6 +17,17 @@ PostgreSQL is not reachable at {url}: {error}
 Start a server, or set POSTGRES_URL to an admin URL of one
 (e.g. postgresql://postgres@127.0.0.1:5432/postgres).
 To run without the PostgreSQL cases on purpose, deselect them: pytest -m "not postgres"."""
+
+# The prefix of every run's databases (see PostgresServer.at): each run drops its own.
+RUN_PREFIX = re.compile(r"tpl_[0-9a-f]{8}_")
+
+LEFT_BEHIND = """\
+The run left databases on the server outside its prefix ({prefix}_), so no run drops them:
+{names}
+Something the tests started created them under a fixed name (a generated test suite,
+most likely, under a name of its own choosing): give it a name under the prefix, as the
+other tests do. They are left in place, in case something else on this server made them
+while the tests ran; if so, run again."""
 
 
 @dataclass
@@ -84,6 +96,10 @@ class PostgresServer:
     def create_database_named(self, name: str) -> None:
         self._execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
+    def all_databases(self) -> set[str]:
+        """Every database on the server, this run's or not."""
+        return {str(row[0]) for row in self._execute(sql.SQL("SELECT datname FROM pg_database"))}
+
     def databases(self) -> list[str]:
         rows = self._execute(
             sql.SQL("SELECT datname FROM pg_database WHERE datname LIKE {}").format(
@@ -95,3 +111,7 @@ class PostgresServer:
     def drop_all(self) -> None:
         for name in self.databases():
             self.drop_database(name)
+
+    def left_behind(self, before: set[str]) -> set[str]:
+        """Databases made since `before` (the names then) that no run will drop."""
+        return {name for name in self.all_databases() - before if not RUN_PREFIX.match(name)}

@@ -144,6 +144,28 @@ def test_proxy_counts_encrypted_connections_apart() -> None:
         assert proxy.round_trips() == 0
 
 
+def test_a_paused_proxy_holds_every_byte_and_socket_until_resumed() -> None:
+    with stand_in(Echo) as address, RoundTripProxy(address) as proxy:
+        with socket.create_connection(("127.0.0.1", proxy.port)) as before:
+            before.sendall(b"warm")
+            assert before.recv(4) == b"warm"
+            proxy.pause()
+            before.sendall(b"held")
+            # Opened while paused: accepted, and as silent as the one opened before.
+            during = socket.create_connection(("127.0.0.1", proxy.port))
+            with during:
+                during.sendall(b"late")
+                for sock in (before, during):
+                    sock.settimeout(0.5)
+                    with pytest.raises(TimeoutError):
+                        sock.recv(4)
+                proxy.resume()
+                for sock, sent in ((before, b"held"), (during, b"late")):
+                    sock.settimeout(5)
+                    assert sock.recv(4) == sent
+        assert proxy.connections() == 2
+
+
 def test_proxy_closes_its_port_on_exit() -> None:
     with stand_in(Echo) as address:
         with RoundTripProxy(address) as proxy:

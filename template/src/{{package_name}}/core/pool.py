@@ -12,7 +12,8 @@ import asyncio
 from collections import deque
 from typing import TypeVar
 
-from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.util import await_
 from sqlalchemy.util.queue import Empty, Full, QueueCommon
 
@@ -95,3 +96,13 @@ class FairPool(AsyncAdaptedQueuePool):
     def waiting(self) -> int:
         """How many checkouts are waiting for a connection."""
         return self._pool.waiting()
+
+    def connect(self) -> PoolProxiedConnection:
+        # Handing out a connection may wait for the server (a pre-ping, a new connection's
+        # set-up); the driver's timeout then raises a bare TimeoutError, which SQLAlchemy
+        # does not wrap. Wrap it like any other failure to reach the database, so that it is
+        # never mistaken for a timeout of the service's own code.
+        try:
+            return super().connect()
+        except TimeoutError as exc:
+            raise OperationalError("connect", None, exc) from exc
