@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from support import urls
 from support.serve import free_port
@@ -106,17 +107,22 @@ class PgBouncer:
 
 
 @contextmanager
-def pgbouncer(server: tuple[str, int], *, pool_size: int) -> Iterator[PgBouncer]:
-    """PgBouncer in front of the PostgreSQL at `server`, at most `pool_size` server
-    connections per database and user, until the block is left."""
+def pgbouncer(server_url: str, *, pool_size: int) -> Iterator[PgBouncer]:
+    """PgBouncer in front of the PostgreSQL of `server_url` (an admin URL, whose user and
+    password it logs in with), at most `pool_size` server connections per database and
+    user, until the block is left."""
     # Not under pytest's temporary directory: PgBouncer refuses to run as root, so as root
     # it is told to become `nobody`, who must be able to read its files.
     directory = Path(tempfile.mkdtemp(prefix="pgbouncer-"))
     directory.chmod(0o755)
-    host, port = server
+    host, port = urls.address(server_url)
+    parts = urlsplit(server_url)
     as_root = os.geteuid() == 0
     bouncer = PgBouncer(directory, free_port(), pool_size)
-    (directory / "userlist.txt").write_text('"postgres" ""\n')
+    # Clients are let in without a password (auth_type trust); the server may ask for one.
+    user, password = unquote(parts.username or "postgres"), unquote(parts.password or "")
+    (directory / "userlist.txt").write_text(f'"{user}" "{password}"\n')
+    (directory / "userlist.txt").chmod(0o644)
     (directory / "pgbouncer.ini").write_text(
         CONFIG.format(
             host=host,

@@ -34,7 +34,7 @@ SERVICE_POOL = {"DATABASE_POOL_SIZE": "5", "DATABASE_MAX_OVERFLOW": "0"}
 
 @pytest.fixture(scope="module")
 def bouncer(postgres: PostgresServer) -> Iterator[PgBouncer]:
-    with pgbouncer(postgres.address, pool_size=BOUNCER_POOL) as running:
+    with pgbouncer(postgres.admin_url, pool_size=BOUNCER_POOL) as running:
         yield running
 
 
