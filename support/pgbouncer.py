@@ -63,8 +63,8 @@ class PgBouncer:
     def log(self) -> Path:
         return self.directory / "pgbouncer.log"
 
-    def url(self, server_url: str, database: str) -> str:
-        """`server_url` (of PostgreSQL) for `database`, through this PgBouncer instead."""
+    def url(self, server_url: str, database: str | None = None) -> str:
+        """`server_url` (of PostgreSQL), or that URL for `database`, through this PgBouncer."""
         return urls.rewrite(server_url, address=("127.0.0.1", self.port), database=database)
 
     def start(self) -> None:
