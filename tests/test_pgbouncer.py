@@ -112,19 +112,18 @@ def test_its_test_suite_passes_through_pgbouncer(
     service: tuple[Project, str], bouncer: PgBouncer, postgres: PostgresServer
 ) -> None:
     project, database = service
-    test_database = postgres.service_url(f"{database}_test")
-    output = project.uv_run(
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        env={"TEST_DATABASE_URL": bouncer.url(test_database, f"{database}_test")},
-    )
-    summary = pytest_summary(output)
+    test_database = bouncer.url(postgres.service_url(database), f"{database}_test")
+    # Twice: the second run meets the server connections the first left in PgBouncer's
+    # pool, with whatever statements the first prepared on them.
+    for _ in range(2):
+        output = project.uv_run(
+            "pytest", "-q", "-p", "no:cacheprovider", env={"TEST_DATABASE_URL": test_database}
+        )
+        summary = pytest_summary(output)
 
-    assert summary["passed"] >= 10
-    assert not set(summary) & NOT_PASSED, summary
-    assert "prepared statement" not in output
+        assert summary["passed"] >= 10
+        assert not set(summary) & NOT_PASSED, summary
+        assert "prepared statement" not in output
 
 
 def test_several_workers_take_a_mixed_load_within_the_bouncers_pool(
