@@ -23,6 +23,11 @@ SLOW_QUERY_S = 0.01
 # count, so the client pool is never the bottleneck.
 UPSTREAM_CLIENT_CONNECTIONS = 1024
 
+# The PgBouncer rows: the service through PgBouncer (transaction mode, as many server
+# connections as POOL_SIZE) with one worker and with this many, at one connection count.
+PGBOUNCER_WORKERS = 2
+PGBOUNCER_CONNECTIONS = 64
+
 AUTHORS = 1_000
 POSTS = 10_000
 

@@ -5,7 +5,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.config import MAX_OVERFLOW, POOL_SIZE
+from bench.config import MAX_OVERFLOW, PGBOUNCER_WORKERS, POOL_SIZE
 from bench.prepare import Variant
 from support.serve import Server, uvicorn
 
@@ -26,6 +26,16 @@ SERVICE = App("service", "{package}.main:app", ("--timeout-graceful-shutdown", "
 SERVICE_WITH_BENCH_ROUTES = App(
     "service", "bench.apps.service:create_app", ("--factory", "--timeout-graceful-shutdown", "30")
 )
+# The service again, through PgBouncer, with one worker and with several: what the pooler
+# costs, and what more processes buy back on this machine.
+SERVICE_PGBOUNCER = App(
+    "service+pgbouncer", "{package}.main:app", ("--timeout-graceful-shutdown", "30")
+)
+SERVICE_PGBOUNCER_WORKERS = App(
+    f"service+pgbouncer {PGBOUNCER_WORKERS}w",
+    "{package}.main:app",
+    ("--workers", str(PGBOUNCER_WORKERS), "--timeout-graceful-shutdown", "30"),
+)
 LIMIT = App("limit", "bench.apps.limit:app")
 SYNC = App("sync", "bench.apps.sync_service:create_app", ("--factory",))
 UPSTREAM_STUB = App("upstream", "bench.apps.upstream:app", ("--lifespan", "off"))
@@ -44,7 +54,8 @@ def app_environment(variant: Variant, database_url: str) -> dict[str, str]:
 
 
 def serve(app: App, variant: Variant, env: Mapping[str, str]) -> AbstractContextManager[Server]:
-    """Serve `app` with the rendered project's uvicorn, one worker, on a free port.
+    """Serve `app` with the rendered project's uvicorn (one worker unless its options say
+    otherwise) on a free port.
 
     A session of its own: a Ctrl-C in the terminal reaches the kit only, which then stops
     each server in order instead of having them all die mid-request.

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from bench import lineup, machine, prepare, report, roundtrips, wrk
 from bench.config import (
+    PGBOUNCER_CONNECTIONS,
+    PGBOUNCER_WORKERS,
     POOL_SIZE,
     POOL_TIMEOUT_S,
     SLOW_QUERY_S,
@@ -19,7 +21,8 @@ from bench.config import (
 )
 from bench.prepare import Variant
 from bench.report import Measurement
-from bench.scenarios import IO_WAIT, NORMAL, Scenario
+from bench.scenarios import IO_WAIT, NORMAL, PGBOUNCER, Scenario
+from support.pgbouncer import pgbouncer
 from support.postgres import PostgresServer
 from support.serve import Server
 
@@ -82,7 +85,11 @@ class Runner:
     measurements: list[Measurement] = field(default_factory=list)
 
     def compare(
-        self, database: str, scenarios: Sequence[Scenario], apps: dict[str, Server]
+        self,
+        database: str,
+        scenarios: Sequence[Scenario],
+        apps: dict[str, Server],
+        connection_counts: Sequence[int] | None = None,
     ) -> None:
         """Every scenario at every connection count, the apps taking turns within a round.
 
@@ -91,9 +98,10 @@ class Runner:
         The order rotates from round to round, so no app is always first.
         """
         names = list(apps)
+        counts = list(connection_counts or self.options.connections)
         for scenario in scenarios:
-            for connections in self.options.connections:
-                if connections == self.options.connections[0] and self.options.warmup > 0:
+            for connections in counts:
+                if connections == counts[0] and self.options.warmup > 0:
                     for name in names:
                         wrk.run(
                             self.wrk,
@@ -186,6 +194,11 @@ def notes(options: Options, table: list[report.Row]) -> list[str]:
         f" ({POOL_TIMEOUT_S:g} s): " + (", ".join(late) if late else "none did."),
         "DB round trips/req: ReadyForQuery messages per request on a warm pool, counted"
         " through support/pg_proxy.py.",
+        "service+pgbouncer: the service (DATABASE_PGBOUNCER=true) through PgBouncer"
+        f" (Debian package) in transaction mode with {POOL_SIZE} server connections, one"
+        f" worker and {PGBOUNCER_WORKERS} workers ({POOL_SIZE} connections to PgBouncer each),"
+        f" get_post and create_post at {PGBOUNCER_CONNECTIONS} connections; compare with the"
+        " service's direct rows. PgBouncer shares the machine's cores with everything else.",
         "service/limit and async/sync: ratios of median RPS (on the service's rows).",
     ]
 
@@ -208,6 +221,16 @@ def run(options: Options) -> None:
             print("PostgreSQL, waiting on IO: service, sync service", flush=True)
             with serve_all(postgres, env, [lineup.SERVICE_WITH_BENCH_ROUTES, lineup.SYNC]) as apps:
                 runner.compare("postgresql", IO_WAIT, apps)
+            print(f"PostgreSQL through PgBouncer: service, 1 and {PGBOUNCER_WORKERS} workers")
+            with pgbouncer(server.admin_url, pool_size=POOL_SIZE) as bouncer:
+                bounced = {
+                    **env,
+                    "DATABASE_URL": bouncer.url(postgres.database_url),
+                    "DATABASE_PGBOUNCER": "true",
+                }
+                behind = [lineup.SERVICE_PGBOUNCER, lineup.SERVICE_PGBOUNCER_WORKERS]
+                with serve_all(postgres, bounced, behind) as apps:
+                    runner.compare("postgresql", PGBOUNCER, apps, [PGBOUNCER_CONNECTIONS])
             print("Counting round trips ...", flush=True)
             round_trips = count_round_trips(server, postgres, env)
         if sqlite is not None:

@@ -39,4 +39,5 @@ UPSTREAM_AIOHTTP = Scenario("upstream_aiohttp", "GET", "/bench/upstream-aiohttp/
 SLOW = Scenario("slow", "GET", "/bench/slow")
 
 NORMAL = (LIVE, GET_POST, LIST_POSTS, CREATE_POST)
+PGBOUNCER = (GET_POST, CREATE_POST)
 IO_WAIT = (UPSTREAM, UPSTREAM_AIOHTTP, SLOW)

@@ -37,9 +37,19 @@ def test_compose_migrates_before_the_service_starts(
         assert "pg_isready" in " ".join(db["healthcheck"]["test"])
         volume = db["volumes"][0].split(":")[0]
         assert volume in compose["volumes"]
+        assert services["migrate"]["depends_on"]["db"] == {"condition": "service_healthy"}
+        assert services["pgbouncer"]["depends_on"]["db"] == {"condition": "service_healthy"}
+        assert services["app"]["depends_on"]["pgbouncer"] == {"condition": "service_started"}
         for name in ("migrate", "app"):
-            assert services[name]["depends_on"]["db"] == {"condition": "service_healthy"}
-            assert "@db:5432/" in services[name]["environment"]["DATABASE_URL"]
+            environment = services[name]["environment"]
+            # The app through PgBouncer, with the setting for it; migrations straight to db.
+            assert "@pgbouncer:5432/" in environment["DATABASE_URL"]
+            assert environment["DATABASE_PGBOUNCER"] == "true"
+            assert "@db:5432/" in environment["DATABASE_MIGRATION_URL"]
+            assert int(environment["WEB_CONCURRENCY"]) > 1
+        bouncer = services["pgbouncer"]["environment"]
+        assert bouncer["POOL_MODE"] == "transaction"
+        assert "@db:5432/" in bouncer["DATABASE_URL"]
     else:
         # One named volume holds the database file, for the migration job and the service.
         dockerfile = (project / "Dockerfile").read_text()
