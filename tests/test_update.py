@@ -16,7 +16,7 @@ from support.pytest_output import NOT_PASSED, pytest_summary
 from support.render import TEMPLATE
 from tests.changelog import recorded_releases, update_notes_since
 from tests.template_repo import GeneratedRepo, TemplateRepo, git
-from tests.user_edits import make_user_edits, replace_once
+from tests.user_edits import NOTES_REVISION, make_user_edits, replace_once
 
 SETTINGS = "template/src/{{package_name}}/core/settings.py.jinja"
 SETTINGS_DOCSTRING = '"""Service configuration, read from the environment and from `.env`."""'
@@ -169,13 +169,75 @@ def test_switching_an_edited_sqlite_service_to_postgresql(
         assert connection.execute("SELECT count(*) FROM notes").fetchone() == (0,)
 
 
-def test_dropping_the_example_api_removes_it_whole(template: TemplateRepo, tmp_path: Path) -> None:
+EXAMPLE_MIGRATION = "migrations/versions/2026_11_22_5f0c1a2b3d4e_create_authors_and_posts.py"
+
+
+def test_dropping_the_example_api_removes_it_but_keeps_its_migration(
+    template: TemplateRepo, tmp_path: Path
+) -> None:
     service = generate(template, tmp_path)
 
     service.update(":current:", with_example_api=False)
 
+    # A migration a service once had is history that its own revisions may build on.
     fresh = template.copy(tmp_path / "fresh", "1.0.0", with_example_api=False)
+    assert differing_files(service.path, fresh.path, ignore=set()) == [EXAMPLE_MIGRATION]
+    assert not (fresh.path / EXAMPLE_MIGRATION).exists()
+
+
+def test_a_service_without_the_example_never_gets_its_migration(
+    template: TemplateRepo, tmp_path: Path
+) -> None:
+    service = generate(template, tmp_path, with_example_api=False)
+    release_template_changes(template, "2.0.0")
+
+    service.update("2.0.0")
+
+    assert not (service.path / EXAMPLE_MIGRATION).exists()
+    fresh = template.copy(tmp_path / "fresh", "2.0.0", with_example_api=False)
     assert differing_files(service.path, fresh.path, ignore=set()) == []
+
+
+def test_dropping_the_example_api_keeps_a_migration_chained_on_it_valid(
+    template: TemplateRepo, tmp_path: Path
+) -> None:
+    service = generate(template, tmp_path)
+    make_user_edits(service.project)  # the notes migration revises the example's
+    service.commit("Notes")
+
+    service.update(":current:", with_example_api=False)
+
+    # The lines that named the example and the user's feature conflict where both changed
+    # them (README, Updating); the user keeps their feature and drops the example.
+    root, package = service.path, service.project.package
+    assert sorted(service.conflicted()) == [f"src/{package}/api.py", f"src/{package}/models.py"]
+    (root / f"src/{package}/api.py").write_text(
+        '"""The versioned HTTP API: each feature\'s router is included here, under /api/v1."""\n\n'
+        "from fastapi import APIRouter\n\nfrom . import notes\n\n"
+        'router = APIRouter(prefix="/api/v1")\nrouter.include_router(notes.router)\n'
+    )
+    (root / f"src/{package}/models.py").write_text(
+        '"""Every model of the service, so that Alembic and the tests see the whole schema."""\n\n'
+        "from .core.models import Base\nfrom .notes.models import Note\n\n"
+        '__all__ = ["Base", "Note"]\n'
+    )
+    assert (root / EXAMPLE_MIGRATION).is_file()
+    project = service.project
+    project.sync()
+    assert project.uv_run("alembic", "heads").split() == [NOTES_REVISION, "(head)"]
+
+    # Dropping the example's tables is the user's migration, as the README says, made on
+    # their database (at head) and then run on a fresh one, every revision in order.
+    project.uv_run("alembic", "upgrade", "head")
+    project.uv_run("alembic", "revision", "--autogenerate", "-m", "drop the example API")
+    drop = list((root / "migrations/versions").glob("*_drop_the_example_api.py"))
+    assert len(drop) == 1
+    assert 'op.drop_table("posts")' in drop[0].read_text()
+    (root / f"{package}.db").unlink()
+    project.uv_run("alembic", "upgrade", "head")
+    project.uv_run("alembic", "check")
+    assert run_test_suite(project)["passed"] > 10
+    project.uv_run("mypy")
 
 
 def rename_question(template: TemplateRepo, old: str, new: str) -> None:
@@ -284,7 +346,9 @@ def test_released_migrations_are_never_edited(version: str, commit: str) -> None
     released = git(TEMPLATE, "ls-tree", "-r", "--name-only", commit, "template/migrations/versions")
     for path in released.split("\n"):
         if path:
-            current = TEMPLATE / path
+            # A file name's condition may change (the rendered name may not): compare by
+            # the name a service gets.
+            current = TEMPLATE / re.sub(r"\{%.*?%\}", "", path)
             assert current.is_file(), f"{path}, released in {version}, is gone"
             shown = git(TEMPLATE, "show", f"{commit}:{path}")
             assert current.read_text() == shown, f"{path} changed since {version}"
