@@ -146,6 +146,11 @@ def test_switching_an_edited_sqlite_service_to_postgresql(
     edits = make_user_edits(service.project)
     service.project.run("uv", "lock")  # committed, as a service's lock file should be
     service.commit("Notes, humanize, a shorter health check")
+    # The service has run on SQLite: its database file is there, ignored by git.
+    service.project.sync()
+    service.project.uv_run("alembic", "upgrade", "head")
+    sqlite_file = f"{service.project.package}.db"
+    assert (service.path / sqlite_file).is_file()
 
     service.update(":current:", database="postgresql")
 
@@ -167,6 +172,14 @@ def test_switching_an_edited_sqlite_service_to_postgresql(
     service.project.uv_run("alembic", "upgrade", "head")
     with postgres.connect(database) as connection:
         assert connection.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+
+    # The old SQLite file stays ignored: committing everything leaves it out, and the next
+    # update finds a clean tree.
+    service.commit("Move to PostgreSQL")
+    assert sqlite_file not in git(service.path, "ls-files").split()
+    assert service.status() == []
+    service.update(":current:")
+    assert service.status() == []
 
 
 EXAMPLE_MIGRATION = "migrations/versions/2026_11_22_5f0c1a2b3d4e_create_authors_and_posts.py"
