@@ -25,7 +25,7 @@ def test_defaults_need_no_answers(rendered: Callable[..., Path]) -> None:
     assert recorded["project_name"] == "My Service"
     assert recorded["package_name"] == "my_service"
     assert recorded["database"] == "sqlite"
-    assert recorded["python_version"] == "3.12"
+    assert recorded["python_version"] == "3.11"
     assert recorded["with_example_api"] is True
     assert recorded["with_docker"] is True
     assert recorded["ci"] == "github"
