@@ -1,7 +1,6 @@
 """Questions: defaults that work with no answers at all, and refusals that say what is allowed."""
 
 import re
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,7 +8,6 @@ import copier
 import pytest
 import yaml
 
-from support.environment import tool_environment
 from support.render import TEMPLATE, render
 
 
@@ -80,33 +78,3 @@ def test_bad_answers_are_refused_with_what_is_allowed(
         render(destination, **data)
 
     assert not destination.exists() or not any(destination.iterdir())
-
-
-def test_renders_with_the_oldest_copier_it_claims_to_support(tmp_path: Path) -> None:
-    oldest = yaml.safe_load((TEMPLATE / "copier.yml").read_text().split("\n---")[0])[
-        "_min_copier_version"
-    ]
-    destination = tmp_path / "service"
-
-    subprocess.run(
-        [
-            "uvx",
-            "--from",
-            f"copier=={oldest}",
-            "copier",
-            "copy",
-            "--defaults",
-            "--quiet",
-            "--vcs-ref",
-            "HEAD",
-            str(TEMPLATE),
-            str(destination),
-        ],
-        env=tool_environment(),
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-
-    assert answers(destination)["package_name"] == "my_service"
-    assert (destination / "src" / "my_service" / "main.py").is_file()

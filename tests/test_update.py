@@ -4,18 +4,21 @@ and updates it."""
 
 import filecmp
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from copier.errors import UnsafeTemplateError
 from packaging.version import Version
 
+from support.environment import tool_environment
 from support.postgres import PostgresServer
 from support.project import Project
 from support.pytest_output import NOT_PASSED, pytest_summary
 from support.render import TEMPLATE
 from tests.changelog import recorded_releases, update_notes_since
-from tests.template_repo import GeneratedRepo, TemplateRepo, git
+from tests.template_repo import GIT_IDENTITY, GeneratedRepo, TemplateRepo, commit_all, git
 from tests.user_edits import NOTES_REVISION, make_user_edits, replace_once
 
 SETTINGS = "template/src/{{package_name}}/core/settings.py.jinja"
@@ -295,6 +298,92 @@ def test_an_update_across_a_migration_keeps_a_renamed_answer(
     assert "with_docker" not in service.project.answers
     assert not (service.path / "Dockerfile").exists()
     assert [line for line in service.status() if "copier-answers" not in line] == []
+
+
+def copier_cli(version: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The `copier` command of release `version`, as uvx installs it."""
+    return subprocess.run(
+        ["uvx", "--from", f"copier=={version}", "copier", *args],
+        cwd=cwd,
+        env={**tool_environment(), **GIT_IDENTITY},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_the_oldest_copier_it_claims_to_support_does_everything_it_uses(
+    template: TemplateRepo, tmp_path: Path
+) -> None:
+    # Every Copier feature the template uses, on the release copier.yml names as its floor:
+    # a copy, an answer changed on update (the example API off, its migration kept by an
+    # `_exclude` on `_copier_operation`), and a `_migrations` step in the `command`/`when`
+    # form, refused without --trust.
+    oldest = yaml.safe_load((TEMPLATE / "copier.yml").read_text().split("\n---")[0])[
+        "_min_copier_version"
+    ]
+    service = tmp_path / "service"
+    copied = copier_cli(
+        oldest,
+        tmp_path,
+        "copy",
+        "--defaults",
+        "--quiet",
+        "--vcs-ref",
+        "1.0.0",
+        str(template.path),
+        str(service),
+    )
+    assert copied.returncode == 0, copied.stderr
+    assert (service / EXAMPLE_MIGRATION).is_file()
+    git(service, "init", "--quiet")
+    commit_all(service, "Generated")
+    with (template.path / "copier.yml").open("a") as config:
+        config.write(
+            "\n_migrations:\n"
+            '  - version: "2.0.0"\n'
+            "    when: \"{{ _stage == 'after' }}\"\n"
+            "    command: [git, tag, migrated-to-2.0.0]\n"
+        )
+    template.release("2.0.0")
+    update = (
+        "update",
+        "--defaults",
+        "--quiet",
+        "--vcs-ref",
+        "2.0.0",
+        "--data",
+        "with_example_api=false",
+    )
+
+    refused = copier_cli(oldest, service, *update)
+    assert refused.returncode != 0
+    assert "unsafe" in (refused.stdout + refused.stderr).lower()
+    assert git(service, "status", "--porcelain") == ""
+
+    updated = copier_cli(oldest, service, *update, "--trust")
+    assert updated.returncode == 0, updated.stderr
+    assert yaml.safe_load((service / ".copier-answers.yml").read_text())["_commit"] == "2.0.0"
+    assert "migrated-to-2.0.0" in git(service, "tag").split()
+    assert not (service / "src/my_service/blog").exists()
+    assert (service / EXAMPLE_MIGRATION).is_file()
+    fresh = tmp_path / "fresh"
+    fresh_copy = copier_cli(
+        oldest,
+        tmp_path,
+        "copy",
+        "--defaults",
+        "--quiet",
+        "--vcs-ref",
+        "2.0.0",
+        "--data",
+        "with_example_api=false",
+        str(template.path),
+        str(fresh),
+    )
+    assert fresh_copy.returncode == 0, fresh_copy.stderr
+    assert not (fresh / EXAMPLE_MIGRATION).exists()
 
 
 def test_the_changelog_records_releases_newest_first() -> None:
