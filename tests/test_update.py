@@ -7,6 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import copier
 import pytest
 import yaml
 from copier.errors import UnsafeTemplateError
@@ -439,6 +440,37 @@ def test_every_release_updates_to_the_current_template(
     fresh = template.copy(tmp_path / "fresh", "HEAD", database=database)
     edited = set(edits.files) | set(edits.lines)
     assert differing_files(service.path, fresh.path, ignore=edited) == []
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
+    """The template's history with every release in CHANGELOG.md tagged."""
+    template = TemplateRepo.with_history(tmp_path_factory.mktemp("history") / "template")
+    for version, commit in recorded_releases():
+        template.tag(version, commit)
+    return template
+
+
+@pytest.mark.parametrize("example", [True, False], ids=["example", "bare"])
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+@pytest.mark.parametrize(("version", "commit"), recorded_releases())
+def test_update_notes_name_every_file_the_update_changes(
+    history: TemplateRepo, tmp_path: Path, version: str, commit: str, database: str, example: bool
+) -> None:
+    # A user's edit can conflict in any file whose lines the template changed on the way
+    # from their release: the notes of the releases crossed must name each one.
+    old, new = tmp_path / "old", tmp_path / "new"
+    data = {"database": database, "with_example_api": example}
+    copier.run_copy(str(history.path), old, data=data, defaults=True, vcs_ref=version, quiet=True)
+    recorded = yaml.safe_load((old / ".copier-answers.yml").read_text())
+    answers = {key: value for key, value in recorded.items() if not key.startswith("_")}
+    copier.run_copy(str(history.path), new, data=answers, defaults=True, vcs_ref="HEAD", quiet=True)
+
+    changed = differing_files(old, new, ignore={".copier-answers.yml"})
+    changed = [path for path in changed if (old / path).is_file() and (new / path).is_file()]
+    notes, package = update_notes_since(version), answers["package_name"]
+    unnamed = [path for path in changed if path.replace(f"/{package}/", "/<package>/") not in notes]
+    assert unnamed == [], f"the Update notes since {version} do not name {unnamed}"
 
 
 @pytest.mark.parametrize(("version", "commit"), recorded_releases())
