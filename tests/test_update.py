@@ -257,6 +257,22 @@ def test_dropping_the_example_api_keeps_a_migration_chained_on_it_valid(
     project.uv_run("mypy")
 
 
+def test_recopy_reverts_edits_to_template_files(template: TemplateRepo, tmp_path: Path) -> None:
+    # What the README says of `copier recopy`: not an update, it overwrites template files.
+    service = generate(template, tmp_path)
+    edits = make_user_edits(service.project)
+    service.commit("Notes")
+
+    copier.run_recopy(service.path, defaults=True, overwrite=True, quiet=True)
+
+    package = service.project.package
+    lost = edits.lost(service.path)
+    assert "pyproject.toml lost '\"humanize>=4.9\"'" in lost
+    assert f"src/{package}/api.py lost 'router.include_router(notes.router)'" in lost
+    # The user's own files are not the template's: they stay.
+    assert [line for line in lost if "changed or gone" in line] == []
+
+
 def rename_question(template: TemplateRepo, old: str, new: str) -> None:
     """Rename a question everywhere the template uses it: copier.yml, file names, contents."""
     paths = [template.path / "copier.yml", *(template.path / "template").rglob("*")]
