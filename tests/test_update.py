@@ -4,19 +4,23 @@ and updates it."""
 
 import filecmp
 import re
+import subprocess
 from pathlib import Path
 
+import copier
 import pytest
+import yaml
 from copier.errors import UnsafeTemplateError
 from packaging.version import Version
 
+from support.environment import tool_environment
 from support.postgres import PostgresServer
 from support.project import Project
 from support.pytest_output import NOT_PASSED, pytest_summary
 from support.render import TEMPLATE
 from tests.changelog import recorded_releases, update_notes_since
-from tests.template_repo import GeneratedRepo, TemplateRepo, git
-from tests.user_edits import make_user_edits, replace_once
+from tests.template_repo import GIT_IDENTITY, GeneratedRepo, TemplateRepo, commit_all, git
+from tests.user_edits import NOTES_REVISION, make_user_edits, replace_once
 
 SETTINGS = "template/src/{{package_name}}/core/settings.py.jinja"
 SETTINGS_DOCSTRING = '"""Service configuration, read from the environment and from `.env`."""'
@@ -146,6 +150,11 @@ def test_switching_an_edited_sqlite_service_to_postgresql(
     edits = make_user_edits(service.project)
     service.project.run("uv", "lock")  # committed, as a service's lock file should be
     service.commit("Notes, humanize, a shorter health check")
+    # The service has run on SQLite: its database file is there, ignored by git.
+    service.project.sync()
+    service.project.uv_run("alembic", "upgrade", "head")
+    sqlite_file = f"{service.project.package}.db"
+    assert (service.path / sqlite_file).is_file()
 
     service.update(":current:", database="postgresql")
 
@@ -168,14 +177,100 @@ def test_switching_an_edited_sqlite_service_to_postgresql(
     with postgres.connect(database) as connection:
         assert connection.execute("SELECT count(*) FROM notes").fetchone() == (0,)
 
+    # The old SQLite file stays ignored: committing everything leaves it out, and the next
+    # update finds a clean tree.
+    service.commit("Move to PostgreSQL")
+    assert sqlite_file not in git(service.path, "ls-files").split()
+    assert service.status() == []
+    service.update(":current:")
+    assert service.status() == []
 
-def test_dropping_the_example_api_removes_it_whole(template: TemplateRepo, tmp_path: Path) -> None:
+
+EXAMPLE_MIGRATION = "migrations/versions/2026_11_22_5f0c1a2b3d4e_create_authors_and_posts.py"
+
+
+def test_dropping_the_example_api_removes_it_but_keeps_its_migration(
+    template: TemplateRepo, tmp_path: Path
+) -> None:
     service = generate(template, tmp_path)
 
     service.update(":current:", with_example_api=False)
 
+    # A migration a service once had is history that its own revisions may build on.
     fresh = template.copy(tmp_path / "fresh", "1.0.0", with_example_api=False)
+    assert differing_files(service.path, fresh.path, ignore=set()) == [EXAMPLE_MIGRATION]
+    assert not (fresh.path / EXAMPLE_MIGRATION).exists()
+
+
+def test_a_service_without_the_example_never_gets_its_migration(
+    template: TemplateRepo, tmp_path: Path
+) -> None:
+    service = generate(template, tmp_path, with_example_api=False)
+    release_template_changes(template, "2.0.0")
+
+    service.update("2.0.0")
+
+    assert not (service.path / EXAMPLE_MIGRATION).exists()
+    fresh = template.copy(tmp_path / "fresh", "2.0.0", with_example_api=False)
     assert differing_files(service.path, fresh.path, ignore=set()) == []
+
+
+def test_dropping_the_example_api_keeps_a_migration_chained_on_it_valid(
+    template: TemplateRepo, tmp_path: Path
+) -> None:
+    service = generate(template, tmp_path)
+    make_user_edits(service.project)  # the notes migration revises the example's
+    service.commit("Notes")
+
+    service.update(":current:", with_example_api=False)
+
+    # The lines that named the example and the user's feature conflict where both changed
+    # them (README, Updating); the user keeps their feature and drops the example.
+    root, package = service.path, service.project.package
+    assert sorted(service.conflicted()) == [f"src/{package}/api.py", f"src/{package}/models.py"]
+    (root / f"src/{package}/api.py").write_text(
+        '"""The versioned HTTP API: each feature\'s router is included here, under /api/v1."""\n\n'
+        "from fastapi import APIRouter\n\nfrom . import notes\n\n"
+        'router = APIRouter(prefix="/api/v1")\nrouter.include_router(notes.router)\n'
+    )
+    (root / f"src/{package}/models.py").write_text(
+        '"""Every model of the service, so that Alembic and the tests see the whole schema."""\n\n'
+        "from .core.models import Base\nfrom .notes.models import Note\n\n"
+        '__all__ = ["Base", "Note"]\n'
+    )
+    assert (root / EXAMPLE_MIGRATION).is_file()
+    project = service.project
+    project.sync()
+    assert project.uv_run("alembic", "heads").split() == [NOTES_REVISION, "(head)"]
+
+    # Dropping the example's tables is the user's migration, as the README says, made on
+    # their database (at head) and then run on a fresh one, every revision in order.
+    project.uv_run("alembic", "upgrade", "head")
+    project.uv_run("alembic", "revision", "--autogenerate", "-m", "drop the example API")
+    drop = list((root / "migrations/versions").glob("*_drop_the_example_api.py"))
+    assert len(drop) == 1
+    assert 'op.drop_table("posts")' in drop[0].read_text()
+    (root / f"{package}.db").unlink()
+    project.uv_run("alembic", "upgrade", "head")
+    project.uv_run("alembic", "check")
+    assert run_test_suite(project)["passed"] > 10
+    project.uv_run("mypy")
+
+
+def test_recopy_reverts_edits_to_template_files(template: TemplateRepo, tmp_path: Path) -> None:
+    # What the README says of `copier recopy`: not an update, it overwrites template files.
+    service = generate(template, tmp_path)
+    edits = make_user_edits(service.project)
+    service.commit("Notes")
+
+    copier.run_recopy(service.path, defaults=True, overwrite=True, quiet=True)
+
+    package = service.project.package
+    lost = edits.lost(service.path)
+    assert "pyproject.toml lost '\"humanize>=4.9\"'" in lost
+    assert f"src/{package}/api.py lost 'router.include_router(notes.router)'" in lost
+    # The user's own files are not the template's: they stay.
+    assert [line for line in lost if "changed or gone" in line] == []
 
 
 def rename_question(template: TemplateRepo, old: str, new: str) -> None:
@@ -220,6 +315,92 @@ def test_an_update_across_a_migration_keeps_a_renamed_answer(
     assert "with_docker" not in service.project.answers
     assert not (service.path / "Dockerfile").exists()
     assert [line for line in service.status() if "copier-answers" not in line] == []
+
+
+def copier_cli(version: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The `copier` command of release `version`, as uvx installs it."""
+    return subprocess.run(
+        ["uvx", "--from", f"copier=={version}", "copier", *args],
+        cwd=cwd,
+        env={**tool_environment(), **GIT_IDENTITY},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_the_oldest_copier_it_claims_to_support_does_everything_it_uses(
+    template: TemplateRepo, tmp_path: Path
+) -> None:
+    # Every Copier feature the template uses, on the release copier.yml names as its floor:
+    # a copy, an answer changed on update (the example API off, its migration kept by an
+    # `_exclude` on `_copier_operation`), and a `_migrations` step in the `command`/`when`
+    # form, refused without --trust.
+    oldest = yaml.safe_load((TEMPLATE / "copier.yml").read_text().split("\n---")[0])[
+        "_min_copier_version"
+    ]
+    service = tmp_path / "service"
+    copied = copier_cli(
+        oldest,
+        tmp_path,
+        "copy",
+        "--defaults",
+        "--quiet",
+        "--vcs-ref",
+        "1.0.0",
+        str(template.path),
+        str(service),
+    )
+    assert copied.returncode == 0, copied.stderr
+    assert (service / EXAMPLE_MIGRATION).is_file()
+    git(service, "init", "--quiet")
+    commit_all(service, "Generated")
+    with (template.path / "copier.yml").open("a") as config:
+        config.write(
+            "\n_migrations:\n"
+            '  - version: "2.0.0"\n'
+            "    when: \"{{ _stage == 'after' }}\"\n"
+            "    command: [git, tag, migrated-to-2.0.0]\n"
+        )
+    template.release("2.0.0")
+    update = (
+        "update",
+        "--defaults",
+        "--quiet",
+        "--vcs-ref",
+        "2.0.0",
+        "--data",
+        "with_example_api=false",
+    )
+
+    refused = copier_cli(oldest, service, *update)
+    assert refused.returncode != 0
+    assert "unsafe" in (refused.stdout + refused.stderr).lower()
+    assert git(service, "status", "--porcelain") == ""
+
+    updated = copier_cli(oldest, service, *update, "--trust")
+    assert updated.returncode == 0, updated.stderr
+    assert yaml.safe_load((service / ".copier-answers.yml").read_text())["_commit"] == "2.0.0"
+    assert "migrated-to-2.0.0" in git(service, "tag").split()
+    assert not (service / "src/my_service/blog").exists()
+    assert (service / EXAMPLE_MIGRATION).is_file()
+    fresh = tmp_path / "fresh"
+    fresh_copy = copier_cli(
+        oldest,
+        tmp_path,
+        "copy",
+        "--defaults",
+        "--quiet",
+        "--vcs-ref",
+        "2.0.0",
+        "--data",
+        "with_example_api=false",
+        str(template.path),
+        str(fresh),
+    )
+    assert fresh_copy.returncode == 0, fresh_copy.stderr
+    assert not (fresh / EXAMPLE_MIGRATION).exists()
 
 
 def test_the_changelog_records_releases_newest_first() -> None:
@@ -271,10 +452,43 @@ def test_every_release_updates_to_the_current_template(
     assert unannounced == [], f"CHANGELOG.md does not warn of these conflicts: {unannounced}"
     assert service.rejects() == []
     assert edits.lost(service.path) == []
-    # Apart from the user's edits, the service is what the current template generates.
-    fresh = template.copy(tmp_path / "fresh", "HEAD", database=database)
+    # Apart from the user's edits, the service is what the current template generates
+    # with the answers it recorded (a default that changed since does not apply to it).
+    answers = {k: v for k, v in service.project.answers.items() if not k.startswith("_")}
+    fresh = template.copy(tmp_path / "fresh", "HEAD", **answers)
     edited = set(edits.files) | set(edits.lines)
     assert differing_files(service.path, fresh.path, ignore=edited) == []
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
+    """The template's history with every release in CHANGELOG.md tagged."""
+    template = TemplateRepo.with_history(tmp_path_factory.mktemp("history") / "template")
+    for version, commit in recorded_releases():
+        template.tag(version, commit)
+    return template
+
+
+@pytest.mark.parametrize("example", [True, False], ids=["example", "bare"])
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+@pytest.mark.parametrize(("version", "commit"), recorded_releases())
+def test_update_notes_name_every_file_the_update_changes(
+    history: TemplateRepo, tmp_path: Path, version: str, commit: str, database: str, example: bool
+) -> None:
+    # A user's edit can conflict in any file whose lines the template changed on the way
+    # from their release: the notes of the releases crossed must name each one.
+    old, new = tmp_path / "old", tmp_path / "new"
+    data = {"database": database, "with_example_api": example}
+    copier.run_copy(str(history.path), old, data=data, defaults=True, vcs_ref=version, quiet=True)
+    recorded = yaml.safe_load((old / ".copier-answers.yml").read_text())
+    answers = {key: value for key, value in recorded.items() if not key.startswith("_")}
+    copier.run_copy(str(history.path), new, data=answers, defaults=True, vcs_ref="HEAD", quiet=True)
+
+    changed = differing_files(old, new, ignore={".copier-answers.yml"})
+    changed = [path for path in changed if (old / path).is_file() and (new / path).is_file()]
+    notes, package = update_notes_since(version), answers["package_name"]
+    unnamed = [path for path in changed if path.replace(f"/{package}/", "/<package>/") not in notes]
+    assert unnamed == [], f"the Update notes since {version} do not name {unnamed}"
 
 
 @pytest.mark.parametrize(("version", "commit"), recorded_releases())
@@ -284,7 +498,9 @@ def test_released_migrations_are_never_edited(version: str, commit: str) -> None
     released = git(TEMPLATE, "ls-tree", "-r", "--name-only", commit, "template/migrations/versions")
     for path in released.split("\n"):
         if path:
-            current = TEMPLATE / path
+            # A file name's condition may change (the rendered name may not): compare by
+            # the name a service gets.
+            current = TEMPLATE / re.sub(r"\{%.*?%\}", "", path)
             assert current.is_file(), f"{path}, released in {version}, is gone"
             shown = git(TEMPLATE, "show", f"{commit}:{path}")
             assert current.read_text() == shown, f"{path} changed since {version}"
