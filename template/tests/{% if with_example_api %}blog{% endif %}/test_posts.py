@@ -4,6 +4,8 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
+from tests.problems import problem
+
 
 @pytest.fixture
 async def author(client: AsyncClient) -> dict[str, Any]:
@@ -68,8 +70,7 @@ async def test_post_by_unknown_author_is_refused(client: AsyncClient) -> None:
         "/api/v1/posts", json={"title": "Hello", "body": "Text", "author_id": 999999}
     )
 
-    assert response.status_code == 404
-    assert response.json() == {"detail": "Author 999999 not found"}
+    assert problem(response, 404)["detail"] == "Author 999999 not found"
 
 
 async def test_get_post(client: AsyncClient, author: dict[str, Any]) -> None:
@@ -140,8 +141,7 @@ async def test_unknown_post_is_not_found(
 ) -> None:
     response = await client.request(method, "/api/v1/posts/999999", json=body)
 
-    assert response.status_code == 404
-    assert response.json() == {"detail": "Post 999999 not found"}
+    assert problem(response, 404)["detail"] == "Post 999999 not found"
 
 
 @pytest.mark.parametrize(
