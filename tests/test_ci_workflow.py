@@ -3,6 +3,7 @@ own tests each database on each Python. actionlint, zizmor and the workflow sche
 both, and Dependabot keeps their dependencies and actions current."""
 
 import re
+import tomllib
 
 from collections.abc import Callable
 from pathlib import Path
@@ -88,7 +89,11 @@ def test_workflow_lints_migrates_and_tests(rendered: Callable[..., Path], answer
         assert command in steps
     # alembic check compares models with a database at head.
     assert steps.index("uv run alembic upgrade head") < steps.index("uv run alembic check")
-    assert steps[-1] == "uv run pytest"
+    assert steps[-1] == "uv run pytest --cov"
+    # ... which fails below the project's coverage gate.
+    pyproject = tomllib.loads((rendered(**answers) / "pyproject.toml").read_text())
+    assert pyproject["tool"]["coverage"]["report"]["fail_under"] >= 90
+    assert any(dep.startswith("pytest-cov") for dep in pyproject["dependency-groups"]["dev"])
 
     if answers["database"] == "postgresql":
         postgres = job["services"]["postgres"]
