@@ -1,20 +1,12 @@
-from typing import Any
-
 import pytest
 from httpx import AsyncClient
 
+from tests.blog.factories import create_author
 from tests.problems import problem
 
 
-async def create_author(client: AsyncClient, email: str = "ada@example.com") -> dict[str, Any]:
-    response = await client.post("/api/v1/authors", json={"name": "Ada", "email": email})
-    assert response.status_code == 201, response.text
-    author: dict[str, Any] = response.json()
-    return author
-
-
 async def test_create_author(client: AsyncClient) -> None:
-    author = await create_author(client)
+    author = await create_author(client, name="Ada", email="ada@example.com")
 
     assert author["name"] == "Ada"
     assert author["email"] == "ada@example.com"
@@ -23,7 +15,7 @@ async def test_create_author(client: AsyncClient) -> None:
 
 
 async def test_duplicate_email_is_a_conflict(client: AsyncClient) -> None:
-    await create_author(client)
+    await create_author(client, email="ada@example.com")
 
     response = await client.post(
         "/api/v1/authors", json={"name": "Someone else", "email": "ada@example.com"}
