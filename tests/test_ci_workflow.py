@@ -4,7 +4,6 @@ both, and Dependabot keeps their dependencies and actions current."""
 
 import re
 import tomllib
-
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,7 +44,6 @@ def assert_dependabot_updates_uv_and_actions(config: Path) -> None:
     check_jsonschema("vendor.dependabot", config)
     updates = yaml.safe_load(config.read_text())["updates"]
     assert {update["package-ecosystem"] for update in updates} == {"uv", "github-actions"}
-
 
 
 @pytest.mark.parametrize("answers", WITH_CI)
