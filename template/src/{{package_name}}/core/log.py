@@ -50,13 +50,20 @@ def configure_logging(settings: Settings) -> None:
         root.removeHandler(previous)
     root.addHandler(handler)
     root.setLevel(settings.log_level)
-    # uvicorn configures its loggers before it imports the app: hand them to the root.
+    # uvicorn configures its loggers before it imports the app: hand them to the root, at
+    # LOG_LEVEL rather than uvicorn's --log-level.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+        logger.setLevel(logging.NOTSET)
     # The middleware below logs each request once, with its duration.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # DATABASE_ECHO's statements go through the handler above too: SQLAlchemy adds a
+    # handler of its own, writing plain lines to stdout, only to a logger that has none.
+    engine_logger = logging.getLogger("sqlalchemy.engine.Engine")
+    if not engine_logger.handlers:
+        engine_logger.addHandler(logging.NullHandler())
 
 
 class AccessLogMiddleware:
