@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.config import MAX_OVERFLOW, PGBOUNCER_WORKERS, POOL_SIZE
@@ -18,6 +18,7 @@ class App:
     name: str
     target: str  # "{package}" stands for the rendered package
     options: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
 
 
 # The generated service exactly as its README serves it in production.
@@ -35,6 +36,14 @@ SERVICE_PGBOUNCER_WORKERS = App(
     f"service+pgbouncer {PGBOUNCER_WORKERS}w",
     "{package}.main:app",
     ("--workers", str(PGBOUNCER_WORKERS), "--timeout-graceful-shutdown", "30"),
+)
+# The service logging warnings only: no access line per request. Beside SERVICE, what the
+# JSON access line costs.
+SERVICE_UNLOGGED = App(
+    "no-access-log",
+    "{package}.main:app",
+    ("--timeout-graceful-shutdown", "30"),
+    env={"LOG_LEVEL": "WARNING"},
 )
 LIMIT = App("limit", "bench.apps.limit:app")
 SYNC = App("sync", "bench.apps.sync_service:create_app", ("--factory",))
@@ -65,7 +74,7 @@ def serve(app: App, variant: Variant, env: Mapping[str, str]) -> AbstractContext
         [str(variant.python), "-m", "uvicorn"],
         app.target.format(package=variant.project.package),
         cwd=variant.project.path,
-        env={**env, "PYTHONPATH": str(REPO)},
+        env={**env, **app.env, "PYTHONPATH": str(REPO)},
         options=app.options,
         stop_timeout=15,
         own_session=True,

@@ -40,6 +40,7 @@ class Row:
     round_trips: float | None
     service_over_limit: float | None = None
     async_over_sync: float | None = None
+    logged_over_unlogged: float | None = None
 
     @property
     def past_pool_timeout(self) -> bool:
@@ -74,7 +75,8 @@ def rows(
 
 
 def _with_ratios(row: Row, table: list[Row]) -> Row:
-    """On the service's rows: its median RPS over the limit app's and over the sync app's."""
+    """On the service's rows: its median RPS over the limit app's, the sync app's and its own
+    without access lines (what logging costs)."""
     if row.app != "service":
         return row
     rps = {
@@ -88,7 +90,12 @@ def _with_ratios(row: Row, table: list[Row]) -> Row:
         return row.rps / rps[app] if rps.get(app) else None
 
     return Row(
-        **{**asdict(row), "service_over_limit": ratio("limit"), "async_over_sync": ratio("sync")}
+        **{
+            **asdict(row),
+            "service_over_limit": ratio("limit"),
+            "async_over_sync": ratio("sync"),
+            "logged_over_unlogged": ratio("no-access-log"),
+        }
     )
 
 
@@ -110,6 +117,7 @@ COLUMNS = [
     ("DB round trips/req", True),
     ("service/limit", True),
     ("async/sync", True),
+    ("logged/unlogged", True),
 ]
 
 
@@ -122,7 +130,7 @@ def markdown_table(table: list[Row]) -> str:
         # A ratio only where the other app ran too (SQLite rows have the service alone).
         ratios = [
             "" if value is None else f"{value:.2f}"
-            for value in (r.service_over_limit, r.async_over_sync)
+            for value in (r.service_over_limit, r.async_over_sync, r.logged_over_unlogged)
         ]
         cells = [
             r.database,

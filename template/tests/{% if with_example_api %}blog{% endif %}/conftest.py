@@ -2,6 +2,8 @@ import anyio
 import pytest
 from httpx import AsyncClient
 
+from tests.blog.factories import create_author, post_data
+
 
 @pytest.fixture
 async def cancelled_requests(committing_client: AsyncClient) -> int:
@@ -11,10 +13,8 @@ async def cancelled_requests(committing_client: AsyncClient) -> int:
     disconnect or time out. anyio's cancellation, as Starlette uses it, also cancels every
     await made while cleaning up.
     """
-    author = await committing_client.post(
-        "/api/v1/authors", json={"name": "Ada", "email": "ada@example.com"}
-    )
-    post = {"title": "Hello", "body": "Text", "author_id": author.json()["id"]}
+    author = await create_author(committing_client)
+    post = post_data(author["id"])
     cancelled = 0
 
     async def post_until(deadline: float) -> None:

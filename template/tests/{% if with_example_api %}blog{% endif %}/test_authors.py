@@ -1,18 +1,12 @@
-from typing import Any
-
 import pytest
 from httpx import AsyncClient
 
-
-async def create_author(client: AsyncClient, email: str = "ada@example.com") -> dict[str, Any]:
-    response = await client.post("/api/v1/authors", json={"name": "Ada", "email": email})
-    assert response.status_code == 201, response.text
-    author: dict[str, Any] = response.json()
-    return author
+from tests.blog.factories import create_author
+from tests.problems import problem
 
 
 async def test_create_author(client: AsyncClient) -> None:
-    author = await create_author(client)
+    author = await create_author(client, name="Ada", email="ada@example.com")
 
     assert author["name"] == "Ada"
     assert author["email"] == "ada@example.com"
@@ -21,14 +15,13 @@ async def test_create_author(client: AsyncClient) -> None:
 
 
 async def test_duplicate_email_is_a_conflict(client: AsyncClient) -> None:
-    await create_author(client)
+    await create_author(client, email="ada@example.com")
 
     response = await client.post(
         "/api/v1/authors", json={"name": "Someone else", "email": "ada@example.com"}
     )
 
-    assert response.status_code == 409
-    assert "detail" in response.json()
+    assert problem(response, 409)["fields"] == ["email"]
 
 
 async def test_emails_are_unique_whatever_their_case(client: AsyncClient) -> None:
@@ -38,8 +31,7 @@ async def test_emails_are_unique_whatever_their_case(client: AsyncClient) -> Non
         "/api/v1/authors", json={"name": "Ada again", "email": "ADA@Example.com"}
     )
 
-    assert response.status_code == 409
-    assert response.json()["fields"] == ["email"]
+    assert problem(response, 409)["fields"] == ["email"]
 
 
 @pytest.mark.parametrize(
@@ -60,8 +52,7 @@ async def test_careless_authors_are_refused(client: AsyncClient, payload: dict[s
 async def test_invalid_author_is_refused(client: AsyncClient) -> None:
     response = await client.post("/api/v1/authors", json={"name": "", "email": "not-an-email"})
 
-    assert response.status_code == 422
-    fields = {tuple(error["loc"]) for error in response.json()["detail"]}
+    fields = {tuple(error["loc"]) for error in problem(response, 422)["errors"]}
     assert fields == {("body", "name"), ("body", "email")}
 
 
@@ -77,8 +68,7 @@ async def test_get_author(client: AsyncClient) -> None:
 async def test_unknown_author_is_not_found(client: AsyncClient) -> None:
     response = await client.get("/api/v1/authors/999999")
 
-    assert response.status_code == 404
-    assert response.json() == {"detail": "Author 999999 not found"}
+    assert problem(response, 404)["detail"] == "Author 999999 not found"
 
 
 async def test_list_authors_pages(client: AsyncClient) -> None:

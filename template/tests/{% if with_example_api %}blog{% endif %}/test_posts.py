@@ -4,28 +4,17 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
+from tests.blog.factories import create_author, create_post
+from tests.problems import problem
+
 
 @pytest.fixture
 async def author(client: AsyncClient) -> dict[str, Any]:
-    response = await client.post(
-        "/api/v1/authors", json={"name": "Ada", "email": "ada@example.com"}
-    )
-    assert response.status_code == 201, response.text
-    author: dict[str, Any] = response.json()
-    return author
-
-
-async def create_post(client: AsyncClient, author_id: int, title: str = "Hello") -> dict[str, Any]:
-    response = await client.post(
-        "/api/v1/posts", json={"title": title, "body": "First post.", "author_id": author_id}
-    )
-    assert response.status_code == 201, response.text
-    post: dict[str, Any] = response.json()
-    return post
+    return await create_author(client)
 
 
 async def test_create_post_embeds_its_author(client: AsyncClient, author: dict[str, Any]) -> None:
-    post = await create_post(client, author["id"])
+    post = await create_post(client, author["id"], title="Hello", body="First post.")
 
     assert post["title"] == "Hello"
     assert post["body"] == "First post."
@@ -68,8 +57,7 @@ async def test_post_by_unknown_author_is_refused(client: AsyncClient) -> None:
         "/api/v1/posts", json={"title": "Hello", "body": "Text", "author_id": 999999}
     )
 
-    assert response.status_code == 404
-    assert response.json() == {"detail": "Author 999999 not found"}
+    assert problem(response, 404)["detail"] == "Author 999999 not found"
 
 
 async def test_get_post(client: AsyncClient, author: dict[str, Any]) -> None:
@@ -140,8 +128,7 @@ async def test_unknown_post_is_not_found(
 ) -> None:
     response = await client.request(method, "/api/v1/posts/999999", json=body)
 
-    assert response.status_code == 404
-    assert response.json() == {"detail": "Post 999999 not found"}
+    assert problem(response, 404)["detail"] == "Post 999999 not found"
 
 
 @pytest.mark.parametrize(

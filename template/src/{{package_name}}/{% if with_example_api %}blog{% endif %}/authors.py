@@ -3,7 +3,7 @@
 from fastapi import APIRouter, status
 from sqlalchemy import select
 
-from ..core.errors import NotFoundError
+from ..core.errors import NotFoundError, problem_responses
 from ..core.pagination import Page, PageParamsDep, paginate
 from ..core.params import IdPath
 from ..core.session import ReadSessionDep, SessionDep
@@ -13,7 +13,12 @@ from .schemas import AuthorCreate, AuthorRead
 router = APIRouter(prefix="/authors", tags=["authors"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=AuthorRead)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AuthorRead,
+    responses=problem_responses(status.HTTP_409_CONFLICT),
+)
 async def create_author(payload: AuthorCreate, session: SessionDep) -> Author:
     author = Author(**payload.model_dump())
     session.add(author)
@@ -22,7 +27,11 @@ async def create_author(payload: AuthorCreate, session: SessionDep) -> Author:
     return author
 
 
-@router.get("/{author_id}", response_model=AuthorRead)
+@router.get(
+    "/{author_id}",
+    response_model=AuthorRead,
+    responses=problem_responses(status.HTTP_404_NOT_FOUND),
+)
 async def get_author(author_id: IdPath, session: ReadSessionDep) -> Author:
     author = await session.get(Author, author_id)
     if author is None:

@@ -5,7 +5,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from ..core.errors import NotFoundError
+from ..core.errors import NotFoundError, problem_responses
 from ..core.pagination import Page, PageParamsDep, paginate
 from ..core.params import IdPath
 from ..core.session import ReadSessionDep, SessionDep
@@ -13,6 +13,8 @@ from .models import Author, Post
 from .schemas import PostCreate, PostRead, PostUpdate
 
 router = APIRouter(prefix="/posts", tags=["posts"])
+
+NOT_FOUND = problem_responses(status.HTTP_404_NOT_FOUND)
 
 # Every response embeds the author: load it in the same statement (many-to-one join).
 with_author = joinedload(Post.author)
@@ -25,7 +27,8 @@ async def _get_post(session: AsyncSession, post_id: int) -> Post:
     return post
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=PostRead)
+# 404: the author named in the payload does not exist.
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=PostRead, responses=NOT_FOUND)
 async def create_post(payload: PostCreate, session: SessionDep) -> Post:
     author = await session.get(Author, payload.author_id)
     if author is None:
@@ -36,7 +39,7 @@ async def create_post(payload: PostCreate, session: SessionDep) -> Post:
     return post
 
 
-@router.get("/{post_id}", response_model=PostRead)
+@router.get("/{post_id}", response_model=PostRead, responses=NOT_FOUND)
 async def get_post(post_id: IdPath, session: ReadSessionDep) -> Post:
     return await _get_post(session, post_id)
 
@@ -46,7 +49,12 @@ async def list_posts(page: PageParamsDep, session: ReadSessionDep) -> Page[Post]
     return await paginate(session, select(Post).options(with_author).order_by(Post.id), page)
 
 
-@router.patch("/{post_id}", response_model=PostRead)
+# 409: a concurrent request deleted the post between its read and its update.
+@router.patch(
+    "/{post_id}",
+    response_model=PostRead,
+    responses=problem_responses(status.HTTP_404_NOT_FOUND, status.HTTP_409_CONFLICT),
+)
 async def update_post(post_id: IdPath, payload: PostUpdate, session: SessionDep) -> Post:
     post = await _get_post(session, post_id)
     for field, value in payload.model_dump(exclude_unset=True).items():
@@ -55,7 +63,7 @@ async def update_post(post_id: IdPath, payload: PostUpdate, session: SessionDep)
     return post
 
 
-@router.delete("/{post_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{post_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
 async def delete_post(post_id: IdPath, session: SessionDep) -> Response:
     deleted = await session.scalar(delete(Post).where(Post.id == post_id).returning(Post.id))
     if deleted is None:
