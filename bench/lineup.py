@@ -5,7 +5,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.config import MAX_OVERFLOW, PGBOUNCER_WORKERS, POOL_SIZE
+from bench.config import MAX_OVERFLOW, PGBOUNCER_WORKERS, POOL_SIZE, UPSTREAM_CLIENT_CONNECTIONS
 from bench.prepare import Variant
 from support.serve import Server, uvicorn
 
@@ -59,6 +59,8 @@ def app_environment(variant: Variant, database_url: str) -> dict[str, str]:
         "DATABASE_POOL_SIZE": str(POOL_SIZE),
         "DATABASE_MAX_OVERFLOW": str(MAX_OVERFLOW),
         "BENCH_PACKAGE": variant.project.package,
+        # The shipped HTTP client may hold as many connections as the kit's own clients.
+        "HTTP_CLIENT_MAX_CONNECTIONS": str(UPSTREAM_CLIENT_CONNECTIONS),
     }
 
 

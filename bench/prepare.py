@@ -49,8 +49,13 @@ class Variant:
 
 
 def install(destination: Path, database: str) -> Project:
-    """Render the template with `database`, `uv sync` it, add the bench-only packages."""
-    project = Project.at(render(destination, database=database))
+    """Render the template with `database`, `uv sync` it, add the bench-only packages.
+
+    The PostgreSQL variant has the shipped HTTP client too, for the upstream scenarios.
+    """
+    project = Project.at(
+        render(destination, database=database, with_http_client=database == "postgresql")
+    )
     project.run("uv", "sync")
     python = str(project.path / ".venv" / "bin" / "python")
     project.run("uv", "pip", "install", "--python", python, *BENCH_PACKAGES)

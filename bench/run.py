@@ -186,7 +186,9 @@ def notes(options: Options, table: list[report.Row]) -> list[str]:
         " for all.",
         f"upstream: the route waits on a stub that answers after {UPSTREAM_DELAY_S * 1000:g} ms"
         " (httpx.AsyncClient / shared httpx.Client, 1024 connections allowed), then reads one"
-        " post; upstream_aiohttp: the same with aiohttp as the async service's client."
+        " post; upstream_aiohttp: the same with aiohttp as the async service's client;"
+        " upstream_shipped: the same through the client the template ships (with_http_client:"
+        " httpx on aiohttp's pool)."
         f" slow: `SELECT pg_sleep({SLOW_QUERY_S:g})`, so at most"
         f" {POOL_SIZE / SLOW_QUERY_S:,.0f} requests/s with {POOL_SIZE} connections.",
         "errors: wrk's connect/read/write/timeout errors plus responses with status >= 400"

@@ -36,8 +36,11 @@ UPSTREAM = Scenario("upstream", "GET", "/bench/upstream/posts/{id}")
 # pool costs milliseconds of CPU per request when hundreds are in flight (encode/httpx#3215),
 # which would hide what the service itself does. The sync service keeps httpx.Client.
 UPSTREAM_AIOHTTP = Scenario("upstream_aiohttp", "GET", "/bench/upstream-aiohttp/posts/{id}")
+# The same wait through the client the template ships (with_http_client): httpx's API on
+# aiohttp's connection pool.
+UPSTREAM_SHIPPED = Scenario("upstream_shipped", "GET", "/bench/upstream-shipped/posts/{id}")
 SLOW = Scenario("slow", "GET", "/bench/slow")
 
 NORMAL = (LIVE, GET_POST, LIST_POSTS, CREATE_POST)
 PGBOUNCER = (GET_POST, CREATE_POST)
-IO_WAIT = (UPSTREAM, UPSTREAM_AIOHTTP, SLOW)
+IO_WAIT = (UPSTREAM, UPSTREAM_AIOHTTP, UPSTREAM_SHIPPED, SLOW)

@@ -25,6 +25,8 @@ PostRead = package_module("blog.schemas").PostRead
 # The one place where the bench routes pick their session dependency.
 # Both routes only read, as GET /api/v1/posts/{id} does.
 BenchSession = package_module("core.session").ReadSessionDep
+# The service's own HTTP client (the PostgreSQL variant is rendered with_http_client).
+ShippedClient = package_module("core.http").HttpClientDep
 
 router = APIRouter(prefix="/bench")
 
@@ -37,6 +39,17 @@ async def upstream_then_post(post_id: IdPath, request: Request, session: BenchSe
     response = await client.get(f"{upstream_url()}/posts/{post_id}")
     response.raise_for_status()
     # Then exactly what GET /api/v1/posts/{id} does.
+    return await _posts.get_post(post_id, session)
+
+
+@router.get("/upstream-shipped/posts/{post_id}", response_model=PostRead)
+async def upstream_shipped_then_post(
+    post_id: IdPath, client: ShippedClient, session: BenchSession
+) -> Any:
+    # As above, through the client the template ships (with_http_client: httpx's API on
+    # aiohttp's pool), as a route of the service gets it.
+    response = await client.get(f"{upstream_url()}/posts/{post_id}")
+    response.raise_for_status()
     return await _posts.get_post(post_id, session)
 
 

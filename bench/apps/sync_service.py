@@ -109,8 +109,10 @@ bench = APIRouter(prefix="/bench")
 
 
 @bench.get("/upstream/posts/{post_id}", response_model=PostRead)
-# The async service's aiohttp variant of the same wait; a sync service has httpx.Client.
+# The async service's aiohttp and shipped-client variants of the same wait; a sync service
+# has httpx.Client.
 @bench.get("/upstream-aiohttp/posts/{post_id}", response_model=PostRead)
+@bench.get("/upstream-shipped/posts/{post_id}", response_model=PostRead)
 def upstream_then_post(post_id: IdPath, request: Request, transaction: ReadSessionmakerDep) -> Any:
     # As in the async service: the upstream first, holding no database connection.
     client: httpx.Client = request.state.http
