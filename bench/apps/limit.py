@@ -1,7 +1,7 @@
 """The limit app: what the same endpoints cost with no framework and no ORM.
 
 A bare ASGI app on an asyncpg pool of the same size as the service's, running the SQL the
-service runs (a post and its author in one join; a count and a page; an insert returning
+service runs (a post and its author in one join; a page carrying its total; an insert returning
 the row) and answering with the same JSON shapes. Whatever the service does on top of this
 is the price of FastAPI, pydantic and SQLAlchemy.
 """
@@ -27,7 +27,11 @@ POST_WITH_AUTHOR = """
     FROM posts AS p LEFT OUTER JOIN authors AS a ON a.id = p.author_id
 """
 GET_POST = POST_WITH_AUTHOR + " WHERE p.id = $1"
-LIST_POSTS = POST_WITH_AUTHOR + " ORDER BY p.id LIMIT $1 OFFSET $2"
+# The page and its total in one statement, as the service's paginate() sends them.
+LIST_POSTS = (
+    POST_WITH_AUTHOR.replace("a.created_at\n", "a.created_at, count(*) OVER ()\n", 1)
+    + " ORDER BY p.id LIMIT $1 OFFSET $2"
+)
 COUNT_POSTS = "SELECT count(*) FROM posts"
 # One statement: an unknown author fails the foreign key, which is the 404.
 CREATE_POST = """
@@ -150,8 +154,9 @@ class LimitApp:
     async def list_posts(self, offset: int, limit: int) -> dict[str, Any]:
         assert self.pool is not None
         async with self.pool.acquire(timeout=POOL_TIMEOUT_S) as connection:
-            total = await connection.fetchval(COUNT_POSTS)
             rows = await connection.fetch(LIST_POSTS, limit, offset)
+            # A page past the end has no row to carry the total.
+            total = rows[0][-1] if rows else await connection.fetchval(COUNT_POSTS)
         items = [post_json(row) for row in rows]
         return {"items": items, "total": total, "offset": offset, "limit": limit}
 

@@ -89,17 +89,21 @@ def get_post(post_id: IdPath, transaction: ReadSessionmakerDep) -> Any:
 @posts.get("", response_model=Page[PostRead])
 def list_posts(page: PageParamsDep, transaction: ReadSessionmakerDep) -> Any:
     with transaction.begin() as session:
-        total = session.scalar(select(func.count()).select_from(Post))
-        rows = session.scalars(
-            select(Post)
+        # The page and its total in one statement, as the service's paginate() sends them.
+        rows = session.execute(
+            select(Post, func.count().over().label("total"))
             .options(with_author)
             .order_by(Post.id)
             .offset(page.offset)
             .limit(page.limit)
-        )
+        ).all()
+        if rows:
+            total = rows[0].total
+        else:
+            total = session.scalar(select(func.count()).select_from(Post)) or 0
         return Page(
-            items=[PostRead.model_validate(post) for post in rows],
-            total=total or 0,
+            items=[PostRead.model_validate(row[0]) for row in rows],
+            total=total,
             offset=page.offset,
             limit=page.limit,
         )
