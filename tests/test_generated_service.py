@@ -15,8 +15,13 @@ from support.render import TEMPLATE
 VARIANTS = [
     pytest.param({}, id="sqlite-defaults"),
     pytest.param(
-        {"with_example_api": False, "python_version": "3.13", "with_http_client": True},
-        id="sqlite-bare-py3.13-http-client",
+        {
+            "with_example_api": False,
+            "python_version": "3.13",
+            "with_http_client": True,
+            "with_opentelemetry": True,
+        },
+        id="sqlite-bare-py3.13-http-client-opentelemetry",
     ),
     pytest.param(
         {"database": "postgresql", "project_name": "Acme Orders 2", "python_version": "3.11"},
@@ -24,8 +29,13 @@ VARIANTS = [
         marks=pytest.mark.postgres,
     ),
     pytest.param(
-        {"database": "postgresql", "with_example_api": False, "with_http_client": True},
-        id="postgresql-bare-http-client",
+        {
+            "database": "postgresql",
+            "with_example_api": False,
+            "with_http_client": True,
+            "with_opentelemetry": True,
+        },
+        id="postgresql-bare-http-client-opentelemetry",
         marks=pytest.mark.postgres,
     ),
 ]

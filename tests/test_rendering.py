@@ -19,13 +19,21 @@ COMBINATIONS = [
             "with_example_api": example,
             "python_version": python,
             "with_http_client": http_client,
+            "with_opentelemetry": opentelemetry,
         },
         id=f"{database}-{'example' if example else 'bare'}-py{python}"
-        + ("-http-client" if http_client else ""),
+        + ("-http-client" if http_client else "")
+        + ("-opentelemetry" if opentelemetry else ""),
     )
-    for database, example, python, http_client in itertools.product(
-        ["sqlite", "postgresql"], [True, False], ["3.11", "3.12", "3.13"], [False, True]
+    for database, example, python, http_client, opentelemetry in itertools.product(
+        ["sqlite", "postgresql"],
+        [True, False],
+        ["3.11", "3.12", "3.13"],
+        [False, True],
+        [False, True],
     )
+    # Tracing's files hold nothing per Python version: one version covers it.
+    if python == "3.13" or not opentelemetry
 ]
 
 # Words that belong to one option only, and must not appear where it was not chosen.
@@ -35,6 +43,7 @@ FOREIGN_WORDS = {
 }
 EXAMPLE_WORDS = re.compile(r"\bblog\b|\bposts?\b|\bAuthor\b|/authors")
 HTTP_CLIENT_WORDS = re.compile(r"http_client|HttpClient|aiohttp|HTTP_CLIENT", re.IGNORECASE)
+OPENTELEMETRY_WORDS = re.compile(r"opentelemetry|otel|tracing|trace_id", re.IGNORECASE)
 
 
 @pytest.fixture(scope="module", params=COMBINATIONS)
@@ -108,6 +117,26 @@ def test_http_client_only_when_chosen(combination: tuple[dict[str, object], Path
         }
         assert mentions == {}
         assert not client.exists()
+
+
+def test_opentelemetry_only_when_chosen(combination: tuple[dict[str, object], Path]) -> None:
+    data, project = combination
+    tracing = project / "src" / "my_service" / "core" / "tracing.py"
+
+    if data["with_opentelemetry"]:
+        assert "def configure_tracing" in tracing.read_text()
+        assert '"opentelemetry-sdk>=' in (project / "pyproject.toml").read_text()
+        assert (project / "tests" / "test_tracing.py").is_file()
+        assert ("def instrument_http_client" in tracing.read_text()) == data["with_http_client"]
+    else:
+        # The answers file records the answer itself, as it does for every question.
+        mentions = {
+            str(path): sorted(set(OPENTELEMETRY_WORDS.findall(text)))
+            for path, text in files(project).items()
+            if OPENTELEMETRY_WORDS.search(text) and path != Path(".copier-answers.yml")
+        }
+        assert mentions == {}
+        assert not tracing.exists()
 
 
 def test_python_version_drives_the_tools(combination: tuple[dict[str, object], Path]) -> None:

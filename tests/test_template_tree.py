@@ -23,12 +23,17 @@ VARIANTS = [
         "python_version": python,
         "with_example_api": example,
         "with_http_client": http_client,
+        "with_opentelemetry": opentelemetry,
         "package_name": "my_service",
         "project_name": "My Service",
         "description": "An async FastAPI service",
     }
-    for database, python, example, http_client in itertools.product(
-        ["sqlite", "postgresql"], ["3.11", "3.12", "3.13"], [True, False], [False, True]
+    for database, python, example, http_client, opentelemetry in itertools.product(
+        ["sqlite", "postgresql"],
+        ["3.11", "3.12", "3.13"],
+        [True, False],
+        [False, True],
+        [False, True],
     )
     # ast parses the syntax of the Python it runs on, not of newer ones.
     if tuple(int(part) for part in python.split(".")) <= sys.version_info[:2]
