@@ -101,6 +101,18 @@ def test_example_api_only_when_chosen(combination: tuple[dict[str, object], Path
         assert versions == []
 
 
+def mentions_of(words: re.Pattern[str], project: Path) -> dict[str, list[str]]:
+    """Each file that holds any of `words`, with those it holds.
+
+    Not the answers file: it records every answer, the options not chosen included.
+    """
+    return {
+        str(path): sorted(set(words.findall(text)))
+        for path, text in files(project).items()
+        if words.search(text) and path != Path(".copier-answers.yml")
+    }
+
+
 def test_http_client_only_when_chosen(combination: tuple[dict[str, object], Path]) -> None:
     data, project = combination
     client = project / "src" / "my_service" / "core" / "http.py"
@@ -109,13 +121,7 @@ def test_http_client_only_when_chosen(combination: tuple[dict[str, object], Path
         assert "create_http_client" in client.read_text()
         assert '"httpx-aiohttp>=' in (project / "pyproject.toml").read_text()
     else:
-        # The answers file records the answer itself, as it does for every question.
-        mentions = {
-            str(path): sorted(set(HTTP_CLIENT_WORDS.findall(text)))
-            for path, text in files(project).items()
-            if HTTP_CLIENT_WORDS.search(text) and path != Path(".copier-answers.yml")
-        }
-        assert mentions == {}
+        assert mentions_of(HTTP_CLIENT_WORDS, project) == {}
         assert not client.exists()
 
 
@@ -129,13 +135,7 @@ def test_opentelemetry_only_when_chosen(combination: tuple[dict[str, object], Pa
         assert (project / "tests" / "test_tracing.py").is_file()
         assert ("def instrument_http_client" in tracing.read_text()) == data["with_http_client"]
     else:
-        # The answers file records the answer itself, as it does for every question.
-        mentions = {
-            str(path): sorted(set(OPENTELEMETRY_WORDS.findall(text)))
-            for path, text in files(project).items()
-            if OPENTELEMETRY_WORDS.search(text) and path != Path(".copier-answers.yml")
-        }
-        assert mentions == {}
+        assert mentions_of(OPENTELEMETRY_WORDS, project) == {}
         assert not tracing.exists()
 
 
