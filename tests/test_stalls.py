@@ -36,8 +36,7 @@ SETTINGS = {
     "DATABASE_MAX_OVERFLOW": "0",
 }
 # What a request may wait for the database, as the generated README states it: the longest
-# of its bounds (here the statement timeout; the connect and pool timeouts are shorter so
-# that even a wait for a connection followed by opening one stays under it).
+# of its bounds (here the statement timeout).
 BOUND = max(STATEMENT_TIMEOUT, CONNECT_TIMEOUT, POOL_TIMEOUT)
 # Slack for a loaded machine: an answer later than this is a hang, not noise. Without a
 # bound of the client's own, a request waits as long as the stall lasts.
@@ -186,3 +185,32 @@ def test_connections_given_up_on_leave_no_session_behind(
 
     assert len(sessions) <= POOL_LIMIT, sessions
     assert "idle in transaction" not in dict(sessions).values(), sessions
+
+
+def test_a_wait_for_a_connection_and_opening_it_share_one_bound(
+    service: tuple[Project, str], postgres: PostgresServer, proxy: RoundTripProxy
+) -> None:
+    # One connection. The first request's statement stalls until the client gives up on it
+    # (the statement timeout plus half a second) and discards the connection; the second,
+    # waiting meanwhile, is handed the discarded connection and must open it again. Apart,
+    # the two waits would add up to 2.5 + 3 seconds; together they get the larger timeout.
+    statement_timeout, connect_and_pool_timeout = 2.0, 3.0
+    settings = {
+        **SETTINGS,
+        "DATABASE_STATEMENT_TIMEOUT": str(statement_timeout),
+        "DATABASE_CONNECT_TIMEOUT": str(connect_and_pool_timeout),
+        "DATABASE_POOL_TIMEOUT": str(connect_and_pool_timeout),
+        "DATABASE_POOL_SIZE": "1",
+    }
+    project, database = service
+    url = proxy.url(postgres.service_url(database), ASYNCPG_NO_TLS)
+    with project.start(env={**settings, "DATABASE_URL": url}) as server:
+        assert statuses(run(server, READ)) == [200]
+        proxy.pause()
+        stalled = run(server, READ, READ)
+        proxy.resume()
+        recovered = wait_for_status(server, 200, timeout=10)
+
+    assert statuses(stalled) == [503, 503], stalled
+    assert slowest(stalled) < connect_and_pool_timeout + MARGIN, stalled
+    assert recovered

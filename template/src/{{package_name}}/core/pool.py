@@ -9,7 +9,9 @@ waiter directly, so no newcomer can take it first.
 """
 
 import asyncio
+import time
 from collections import deque
+from contextvars import ContextVar
 from typing import TypeVar
 
 from sqlalchemy.exc import OperationalError
@@ -18,6 +20,17 @@ from sqlalchemy.util import await_
 from sqlalchemy.util.queue import Empty, Full, QueueCommon
 
 T = TypeVar("T")
+
+# When the checkout under way in this task began. SQLAlchemy runs the pool in a greenlet
+# that shares the task's context, so code that opens a connection for it can read this.
+_checkout_began: ContextVar[float | None] = ContextVar("checkout_began", default=None)
+
+
+def seconds_into_checkout() -> float:
+    """How long the checkout under way has taken so far: its wait for a free connection,
+    say, before the pool opens a new one. 0 outside a checkout."""
+    began = _checkout_began.get()
+    return 0.0 if began is None else time.monotonic() - began
 
 
 class HandOffQueue(QueueCommon[T]):
@@ -81,7 +94,10 @@ class HandOffQueue(QueueCommon[T]):
                 self.put_nowait(waiter.result())
             else:
                 waiter.cancel()
-                self._waiters.remove(waiter)
+                # A connection handed over since the wait ended has already taken this
+                # waiter off the queue, and gone to the next one or back to the free ones.
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
             if isinstance(exc, TimeoutError):
                 raise Empty() from None
             raise
@@ -102,7 +118,10 @@ class FairPool(AsyncAdaptedQueuePool):
         # set-up); the driver's timeout then raises a bare TimeoutError, which SQLAlchemy
         # does not wrap. Wrap it like any other failure to reach the database, so that it is
         # never mistaken for a timeout of the service's own code.
+        began = _checkout_began.set(time.monotonic())
         try:
             return super().connect()
         except TimeoutError as exc:
             raise OperationalError("connect", None, exc) from exc
+        finally:
+            _checkout_began.reset(began)
