@@ -91,7 +91,11 @@ def list_posts(page: PageParamsDep, transaction: ReadSessionmakerDep) -> Any:
     with transaction.begin() as session:
         # The page, then its total only where the page cannot tell it, as paginate() does.
         posts = session.scalars(
-            select(Post).options(with_author).order_by(Post.id).offset(page.offset).limit(page.limit)
+            select(Post)
+            .options(with_author)
+            .order_by(Post.id)
+            .offset(page.offset)
+            .limit(page.limit)
         ).all()
         if 0 < len(posts) < page.limit or (page.offset == 0 and not posts):
             total = page.offset + len(posts)
