@@ -1,7 +1,7 @@
 """Posts: each embeds its author; create, read, list, update and delete them."""
 
 from fastapi import APIRouter, Response, status
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -18,10 +18,13 @@ NOT_FOUND = problem_responses(status.HTTP_404_NOT_FOUND)
 
 # Every response embeds the author: load it in the same statement (many-to-one join).
 with_author = joinedload(Post.author)
+# Built once: session.get() with options builds a new statement on every call, and
+# SQLAlchemy computes its cache key again each time.
+POST_BY_ID = select(Post).options(with_author).where(Post.id == bindparam("post_id"))
 
 
 async def _get_post(session: AsyncSession, post_id: int) -> Post:
-    post = await session.get(Post, post_id, options=[with_author])
+    post = await session.scalar(POST_BY_ID, {"post_id": post_id})
     if post is None:
         raise NotFoundError("Post", post_id)
     return post
