@@ -31,6 +31,7 @@ _schemas = package_module("blog.schemas")
 Page = package_module("core.pagination").Page
 PageParamsDep = package_module("core.pagination").PageParamsDep
 IdPath = package_module("core.params").IdPath
+tune_garbage_collection = package_module("core.runtime").tune_garbage_collection
 Author, Post = _models.Author, _models.Post
 PostCreate, PostRead = _schemas.PostCreate, _schemas.PostRead
 
@@ -172,4 +173,7 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Sync service (bench)", lifespan=lifespan, docs_url=None, redoc_url=None)
     for router in (health, posts, bench):
         app.include_router(router)
+    # As the service's main.py does: the comparison is between async and sync, not between
+    # a tuned garbage collector and Python's default.
+    tune_garbage_collection()
     return app
