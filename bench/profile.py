@@ -4,8 +4,10 @@
 renders, installs and seeds the PostgreSQL variant as the benchmark does, serves the
 service as its README does (access log on), warms it up, then samples it with py-spy
 (from PyPI, installed into the rendered project) for as long as wrk drives it. It prints
-the frames that hold most samples, two ways: inclusive (the frame is anywhere on the
-stack: what it costs with everything it calls) and self (the frame is the one running).
+where the samples fell: by package, then by frame, of the frame that was running. (Only the
+running frame is counted: SQLAlchemy runs its part of a request in greenlets, whose stacks
+py-spy cannot join to the request's, so what a step costs "with everything it calls"
+would leave out the database work.)
 """
 
 import argparse
@@ -24,32 +26,15 @@ from support.postgres import PostgresServer
 SAMPLES_PER_SECOND = 200
 # "frame (/…/site-packages/sqlalchemy/orm/session.py:3934)" -> "frame (sqlalchemy/orm/session.py)"
 LOCATION = re.compile(r" \((?:.*/(?:site-packages|lib/python3\.\d+|src)/)?([^:]*)(?::\d+)?\)$")
-# Steps of a request, each named by a frame that is on the stack for all of that step and
-# for nothing else: what the step costs with everything it calls.
-STEPS = {
-    "dependencies solved (session opened)": "solve_dependencies (fastapi/dependencies/utils.py)",
-    "route body (its SQL, the ORM objects)": "run_endpoint_function (fastapi/routing.py)",
-    "response validated and serialized": "serialize_response (fastapi/routing.py)",
-    "session closed, connection returned": "AsyncSession.close (sqlalchemy/ext/asyncio/session.py)",
-    "access log line written": "Logger.info (logging/__init__.py)",
-    "response sent": "RequestResponseCycle.send (uvicorn/protocols/http/httptools_impl.py)",
-}
 
 
 @dataclass(frozen=True)
 class Profile:
     samples: int
-    inclusive: Counter[str]
     running: Counter[str]
 
     def share(self, n: int) -> str:
         return f"{100 * n / self.samples:5.1f} %"
-
-    def steps(self) -> list[str]:
-        rows = [
-            f"| {step} | {self.share(self.inclusive[frame])} |" for step, frame in STEPS.items()
-        ]
-        return ["| step | samples |", "|---|--:|", *rows]
 
     def packages(self, top: int) -> list[str]:
         by_package: Counter[str] = Counter()
@@ -70,20 +55,15 @@ def frame_name(frame: str) -> str:
 
 def read_collapsed(lines: Iterable[str]) -> Profile:
     """py-spy's raw output: one line per distinct stack, `frame;frame;… count`."""
-    inclusive: Counter[str] = Counter()
     running: Counter[str] = Counter()
     samples = 0
     for line in lines:
         stack, _, count = line.rstrip().rpartition(" ")
-        if not stack:
-            continue
-        frames = [frame_name(frame) for frame in stack.split(";") if frame]
-        n = int(count)
-        samples += n
-        running[frames[-1]] += n
-        for frame in set(frames):
-            inclusive[frame] += n
-    return Profile(samples, inclusive, running)
+        if not stack or not count.isdigit():
+            continue  # not a stack: a frame name broken over lines
+        samples += int(count)
+        running[frame_name(stack.rpartition(";")[2])] += int(count)
+    return Profile(samples, running)
 
 
 def record(py_spy: Path, pid: int, seconds: float, output: Path) -> subprocess.Popen[bytes]:
@@ -131,10 +111,6 @@ def profile(scenario_name: str, connections: int, seconds: float, top: int) -> s
             f"{scenario.name}, {connections} connections: {result.rps:,.0f} requests/s while"
             f" sampled, {found.samples:,} samples of the service's CPU"
             f" ({SAMPLES_PER_SECOND}/s over {seconds:g} s).",
-            "",
-            "Steps of a request (a step's frame anywhere on the stack):",
-            "",
-            *found.steps(),
             "",
             "Where the CPU is spent, by package (the running frame's):",
             "",
