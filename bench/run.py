@@ -22,6 +22,7 @@ from bench.config import (
 from bench.prepare import Variant
 from bench.report import Measurement
 from bench.scenarios import IO_WAIT, NORMAL, PGBOUNCER, Scenario
+from support.pgbouncer import ensure_installed as pgbouncer_installed
 from support.pgbouncer import pgbouncer
 from support.postgres import PostgresServer
 from support.serve import Server
@@ -210,6 +211,7 @@ def notes(options: Options, table: list[report.Row]) -> list[str]:
 
 def run(options: Options) -> None:
     wrk_path = wrk.ensure_installed()
+    pgbouncer_installed()
     server = PostgresServer.at()
     root = Path(tempfile.mkdtemp(prefix="bench-"))
     try:

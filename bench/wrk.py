@@ -1,13 +1,13 @@
 """Drive an app with wrk and read the JSON line that the scenario's done() prints."""
 
 import json
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench.config import WRK_THREADS, WRK_TIMEOUT_S
+from support import debian
 
 SCRIPTS = Path(__file__).resolve().parent / "wrk"
 
@@ -43,18 +43,7 @@ class Result:
 
 def ensure_installed() -> str:
     """The path of wrk, installing Debian's package first if it is missing."""
-    if found := shutil.which("wrk"):
-        return found
-    print("wrk is missing: installing it with apt-get", flush=True)
-    install = ["apt-get", "install", "-y", "wrk"]
-    if subprocess.run(install, capture_output=True, check=False).returncode != 0:
-        # A fresh machine has no package lists yet.
-        subprocess.run(["apt-get", "update"], capture_output=True, check=True)
-        subprocess.run(install, capture_output=True, check=True)
-    found = shutil.which("wrk")
-    if found is None:
-        raise RuntimeError("apt-get installed wrk, but it is not on PATH")
-    return found
+    return debian.ensure_installed("wrk", "wrk")
 
 
 def run(wrk: str, url: str, script: str, connections: int, duration: float) -> Result:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from support import urls
+from support import debian, urls
 from support.serve import free_port
 
 CONFIG = """\
@@ -38,16 +38,21 @@ max_client_conn = 1000
 ignore_startup_parameters =
 {user}"""
 
+# Debian installs pgbouncer outside a normal user's PATH.
 EXECUTABLE_DIRS = ("/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin")
 
 
 def executable() -> str:
-    """The pgbouncer program; Debian installs it outside a normal user's PATH."""
-    search_path = os.pathsep.join([os.environ.get("PATH", ""), *EXECUTABLE_DIRS])
-    found = shutil.which("pgbouncer", path=search_path)
+    """The pgbouncer program (.ci/run installs it for the tests)."""
+    found = debian.program("pgbouncer", EXECUTABLE_DIRS)
     if found is None:
         raise RuntimeError("pgbouncer is not installed (Debian: apt-get install pgbouncer)")
     return found
+
+
+def ensure_installed() -> str:
+    """The pgbouncer program, installing Debian's package first if it is missing."""
+    return debian.ensure_installed("pgbouncer", "pgbouncer", EXECUTABLE_DIRS)
 
 
 @dataclass
