@@ -1,9 +1,10 @@
 """The limit app: what the same endpoints cost with no framework and no ORM.
 
 A bare ASGI app on an asyncpg pool of the same size as the service's, running the SQL the
-service runs (a post and its author in one join; a page carrying its total; an insert returning
-the row) and answering with the same JSON shapes. Whatever the service does on top of this
-is the price of FastAPI, pydantic and SQLAlchemy.
+service runs (a post and its author in one join; a page, then a count where the page
+cannot tell its total; an insert returning the row) and answering with the same JSON
+shapes. Whatever the service does on top of this is the price of FastAPI, pydantic and
+SQLAlchemy.
 """
 
 import os
@@ -14,6 +15,7 @@ from urllib.parse import parse_qsl
 import asyncpg
 import orjson
 
+from bench.apps.common import total_told_by_page
 from bench.config import POOL_TIMEOUT_S
 from support.urls import asyncpg_dsn
 
@@ -151,10 +153,8 @@ class LimitApp:
         assert self.pool is not None
         async with self.pool.acquire(timeout=POOL_TIMEOUT_S) as connection:
             rows = await connection.fetch(LIST_POSTS, limit, offset)
-            # The total only where the page cannot tell it, as the service's paginate() does.
-            if 0 < len(rows) < limit or (offset == 0 and not rows):
-                total = offset + len(rows)
-            else:
+            total = total_told_by_page(offset, limit, len(rows))
+            if total is None:
                 total = await connection.fetchval(COUNT_POSTS)
         items = [post_json(row) for row in rows]
         return {"items": items, "total": total, "offset": offset, "limit": limit}

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
 from sqlalchemy import bindparam, create_engine, func, select, text
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from bench.apps.common import package_module, upstream_url
+from bench.apps.common import package_module, total_told_by_page, upstream_url
 from bench.config import (
     POOL_TIMEOUT_S,
     SLOW_QUERY_S,
@@ -92,7 +92,7 @@ def get_post(post_id: IdPath, transaction: ReadSessionmakerDep) -> Any:
 @posts.get("", response_model=Page[PostRead])
 def list_posts(page: PageParamsDep, transaction: ReadSessionmakerDep) -> Any:
     with transaction.begin() as session:
-        # The page, then its total only where the page cannot tell it, as paginate() does.
+        # The page, then a count only where the page cannot tell its total.
         posts = session.scalars(
             select(Post)
             .options(with_author)
@@ -100,9 +100,8 @@ def list_posts(page: PageParamsDep, transaction: ReadSessionmakerDep) -> Any:
             .offset(page.offset)
             .limit(page.limit)
         ).all()
-        if 0 < len(posts) < page.limit or (page.offset == 0 and not posts):
-            total = page.offset + len(posts)
-        else:
+        total = total_told_by_page(page.offset, page.limit, len(posts))
+        if total is None:
             total = session.scalar(select(func.count()).select_from(Post)) or 0
         return Page(
             items=[PostRead.model_validate(post) for post in posts],
