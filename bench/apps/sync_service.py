@@ -1,7 +1,8 @@
 """The same service written synchronously: `def` routes in Starlette's threadpool.
 
-It reuses the rendered package's ORM models and pydantic schemas and runs the same queries
-(the author joined in with `joinedload`, a commit at the end of each request) on a synchronous
+It reuses the rendered package's ORM models, pydantic schemas and statements and runs the
+same queries (the author joined in with `joinedload`, a new post inserted and read back with
+its author in one statement, a commit at the end of each request) on a synchronous
 SQLAlchemy engine (psycopg 3) with the same connection budget as the async service. Only
 the example posts endpoints, /health/live and the two IO-wait bench routes are here.
 """
@@ -14,8 +15,9 @@ from typing import Annotated, Any
 import anyio.to_thread
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
-from sqlalchemy import bindparam, create_engine, func, select, text
-from sqlalchemy.orm import Session, joinedload, sessionmaker
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench.apps.common import package_module, total_told_by_page, upstream_url
 from bench.config import (
@@ -28,16 +30,16 @@ from support.urls import psycopg_url
 
 _models = package_module("blog.models")
 _schemas = package_module("blog.schemas")
+_posts = package_module("blog.posts")
 Page = package_module("core.pagination").Page
 PageParamsDep = package_module("core.pagination").PageParamsDep
 IdPath = package_module("core.params").IdPath
 tune_garbage_collection = package_module("core.runtime").tune_garbage_collection
-Author, Post = _models.Author, _models.Post
+Post = _models.Post
 PostCreate, PostRead = _schemas.PostCreate, _schemas.PostRead
-
-with_author = joinedload(Post.author)
-# Built once, as the service's posts module builds it.
-POST_BY_ID = select(Post).options(with_author).where(Post.id == bindparam("post_id"))
+FOREIGN_KEY_VIOLATION = package_module("core.database_errors").FOREIGN_KEY_VIOLATION
+# The service's own statements, built once in its posts module.
+with_author, POST_BY_ID, INSERT_POST = _posts.with_author, _posts.POST_BY_ID, _posts.INSERT_POST
 
 
 async def get_sessionmaker(request: Request) -> sessionmaker[Session]:
@@ -73,14 +75,16 @@ def _read_post(session: Session, post_id: int) -> Any:
 
 @posts.post("", status_code=status.HTTP_201_CREATED, response_model=PostRead)
 def create_post(payload: PostCreate, transaction: SessionmakerDep) -> Any:
-    with transaction.begin() as session:  # commits on leaving the block
-        author = session.get(Author, payload.author_id)
-        if author is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"Author {payload.author_id} not found")
-        post = Post(title=payload.title, body=payload.body, author=author)
-        session.add(post)
-        session.flush()
-        return PostRead.model_validate(post)
+    try:
+        with transaction.begin() as session:  # commits on leaving the block
+            post = session.scalars(INSERT_POST, payload.model_dump()).one()
+            return PostRead.model_validate(post)
+    except IntegrityError as exc:
+        # The only foreign key of posts (psycopg's errors carry the SQLSTATE themselves).
+        if getattr(exc.orig, "sqlstate", None) == FOREIGN_KEY_VIOLATION:
+            detail = f"Author {payload.author_id} not found"
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail) from exc
+        raise
 
 
 @posts.get("/{post_id}", response_model=PostRead)

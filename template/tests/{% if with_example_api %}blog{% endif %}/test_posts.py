@@ -52,12 +52,18 @@ async def test_an_update_with_an_unknown_field_is_refused(
     assert response.status_code == 422
 
 
-async def test_post_by_unknown_author_is_refused(client: AsyncClient) -> None:
+async def test_post_by_unknown_author_is_refused(
+    client: AsyncClient, author: dict[str, Any]
+) -> None:
     response = await client.post(
         "/api/v1/posts", json={"title": "Hello", "body": "Text", "author_id": 999999}
     )
 
     assert problem(response, 404)["detail"] == "Author 999999 not found"
+    # Nothing was stored, and the refused write left nothing broken for the next one.
+    assert (await client.get("/api/v1/posts")).json()["total"] == 0
+    post = await create_post(client, author["id"])
+    assert (await client.get("/api/v1/posts")).json()["items"] == [post]
 
 
 async def test_get_post(client: AsyncClient, author: dict[str, Any]) -> None:
