@@ -1,0 +1,71 @@
+"""What one statement costs the client at each layer, against the CPU a target allows.
+
+`uv run python -m bench.floor [--limit-rps N]` renders, installs and seeds the PostgreSQL
+variant as the benchmark does, then runs `bench/floor_probe.py` in its interpreter: CPU per
+call, one call at a time, of asyncpg alone, of SQLAlchemy's async engine and session around
+a `SELECT 1`, and of the service's post read. With `--limit-rps` (the limit app's get_post
+figure from a run, say) it also prints the CPU per request that 0.3 times it leaves on one
+core, which the service's framework (routing, validation, the response) must share with
+its database work.
+"""
+
+import argparse
+import json
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench import prepare
+from bench.lineup import REPO
+from support.postgres import PostgresServer
+
+# The issue's target for get_post: the service at this share of the limit app's throughput.
+GET_POST_SHARE = 0.3
+
+
+def measure() -> dict[str, float]:
+    server = PostgresServer.at()
+    with tempfile.TemporaryDirectory(prefix="bench-floor-") as directory:
+        try:
+            variant = prepare.postgres_variant(Path(directory), server)
+            output = variant.project.run(
+                str(variant.python),
+                "-m",
+                "bench.floor_probe",
+                env={
+                    "PYTHONPATH": str(REPO),
+                    "BENCH_PACKAGE": variant.project.package,
+                    "DATABASE_URL": variant.database_url,
+                },
+            )
+        finally:
+            server.drop_all()
+    # The probe prints its figures as one JSON line; anything else is a warning on stderr.
+    line = next(line for line in output.splitlines() if line.startswith("{"))
+    figures: dict[str, float] = json.loads(line)
+    return figures
+
+
+def report(figures: dict[str, float], limit_rps: float | None) -> str:
+    lines = ["| one call, sequential | CPU ms per call |", "|---|--:|"]
+    lines += [f"| {step} | {ms:.3f} |" for step, ms in figures.items()]
+    if limit_rps:
+        allowed = 1000 / (GET_POST_SHARE * limit_rps)
+        lines += [
+            "",
+            f"{GET_POST_SHARE:g} times a limit app at {limit_rps:,.0f} requests/s on one core"
+            f" leaves {allowed:.3f} ms of CPU per request, for the framework and the database"
+            " work.",
+        ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.floor", description=__doc__)
+    parser.add_argument("--limit-rps", type=float, help="the limit app's get_post requests/s")
+    args = parser.parse_args(argv)
+    print(report(measure(), args.limit_rps))
+
+
+if __name__ == "__main__":
+    main()
