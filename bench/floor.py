@@ -1,12 +1,13 @@
 """What one statement costs the client at each layer, against the CPU a target allows.
 
 `uv run python -m bench.floor [--limit-rps N]` renders, installs and seeds the PostgreSQL
-variant as the benchmark does, then runs `bench/floor_probe.py` in its interpreter: CPU per
-call, one call at a time, of asyncpg alone, of SQLAlchemy's async engine and session around
-a `SELECT 1`, and of the service's post read. With `--limit-rps` (the limit app's get_post
-figure from a run, say) it also prints the CPU per request that 0.3 times it leaves on one
-core, which the service's framework (routing, validation, the response) must share with
-its database work.
+variant as the benchmark does, starts the kit's upstream stub, then runs
+`bench/floor_probe.py` in the variant's interpreter: CPU per call of asyncpg alone, of
+SQLAlchemy's async engine and session around a `SELECT 1`, of the service's post read, and
+of a GET through the shipped HTTP client, httpx's own pool and aiohttp. With `--limit-rps`
+(the limit app's get_post figure from a run, say) it also prints the CPU per request that
+0.3 times it leaves on one core, which the service's framework (routing, validation, the
+response) must share with its database work.
 """
 
 import argparse
@@ -15,8 +16,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench import prepare
-from bench.lineup import REPO
+from bench import lineup, prepare
 from support.postgres import PostgresServer
 
 # The issue's target for get_post: the service at this share of the limit app's throughput.
@@ -28,16 +28,18 @@ def measure() -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="bench-floor-") as directory:
         try:
             variant = prepare.postgres_variant(Path(directory), server)
-            output = variant.project.run(
-                str(variant.python),
-                "-m",
-                "bench.floor_probe",
-                env={
-                    "PYTHONPATH": str(REPO),
-                    "BENCH_PACKAGE": variant.project.package,
-                    "DATABASE_URL": variant.database_url,
-                },
-            )
+            env = lineup.app_environment(variant, variant.database_url)
+            with lineup.serve(lineup.UPSTREAM_STUB, variant, env) as upstream:
+                output = variant.project.run(
+                    str(variant.python),
+                    "-m",
+                    "bench.floor_probe",
+                    env={
+                        **env,
+                        "PYTHONPATH": str(lineup.REPO),
+                        "BENCH_UPSTREAM_URL": upstream.url,
+                    },
+                )
         finally:
             server.drop_all()
     # The probe prints its figures as one JSON line; anything else is a warning on stderr.
@@ -47,8 +49,12 @@ def measure() -> dict[str, float]:
 
 
 def report(figures: dict[str, float], limit_rps: float | None) -> str:
-    lines = ["| one call, sequential | CPU ms per call |", "|---|--:|"]
+    lines = ["| call | client CPU, ms per call |", "|---|--:|"]
     lines += [f"| {step} | {ms:.3f} |" for step, ms in figures.items()]
+    lines += [
+        "",
+        "Statements one at a time on a warm pool; HTTP calls 64 in flight, to the kit's stub.",
+    ]
     if limit_rps:
         allowed = 1000 / (GET_POST_SHARE * limit_rps)
         lines += [

@@ -1,45 +1,59 @@
 """CPU per call of each layer a database request goes through, one call at a time.
 
 Runs in the rendered PostgreSQL project's interpreter (`bench.floor` starts it there, with
-BENCH_PACKAGE and DATABASE_URL set), on uvloop as uvicorn runs the service, and prints one
-JSON object: milliseconds of this process's CPU per call, for each step below. Sequential
-calls on a warm pool, so that the figure is the client's work for a call, not waiting: the
-server's time is in another process.
+BENCH_PACKAGE, DATABASE_URL and BENCH_UPSTREAM_URL set), on uvloop as uvicorn runs the
+service, and prints one JSON object: milliseconds of this process's CPU per call, for each
+step below. Statements run one at a time on a warm pool; HTTP calls run 64 at a time, as
+under load, since a client's pool may cost more with many calls in flight. Either way the
+figure is the client's work for a call, not its waiting: the servers run in other processes.
 """
 
+import asyncio
 import json
 import os
 import time
 from collections.abc import Awaitable, Callable
 
+import aiohttp
 import asyncpg
+import httpx
 import uvloop
 from sqlalchemy import text
 
-from bench.apps.common import package_module
+from bench.apps.common import package_module, upstream_url
+from bench.config import UPSTREAM_CLIENT_CONNECTIONS
 from support.urls import asyncpg_dsn
 
 Settings = package_module("core.settings").Settings
 database = package_module("core.database")
 posts = package_module("blog.posts")
 PostRead = package_module("blog.schemas").PostRead
+create_http_client = package_module("core.http").create_http_client
 
 WARM_UP = 300
 CALLS = 3_000
+IN_FLIGHT = 64
 POST_ID = 1
 
 
-async def cpu_per_call(call: Callable[[], Awaitable[object]]) -> float:
-    """Milliseconds of this process's CPU per call, after a warm-up."""
-    for _ in range(WARM_UP):
-        await call()
+async def cpu_per_call(call: Callable[[], Awaitable[object]], in_flight: int = 1) -> float:
+    """Milliseconds of this process's CPU per call, after a warm-up, `in_flight` at a time."""
+
+    async def calls(n: int) -> None:
+        for _ in range(n):
+            await call()
+
+    await asyncio.gather(*(calls(WARM_UP // in_flight + 1) for _ in range(in_flight)))
     began = time.process_time()
-    for _ in range(CALLS):
-        await call()
-    return 1000 * (time.process_time() - began) / CALLS
+    await asyncio.gather(*(calls(CALLS // in_flight) for _ in range(in_flight)))
+    return 1000 * (time.process_time() - began) / (CALLS // in_flight * in_flight)
 
 
 async def measure() -> dict[str, float]:
+    return {**await statements(), **await http_calls()}
+
+
+async def statements() -> dict[str, float]:
     url = os.environ["DATABASE_URL"]
     engine = database.create_engine(Settings(database_url=url))
     read_sessionmaker = database.create_read_sessionmaker(engine)
@@ -72,6 +86,39 @@ async def measure() -> dict[str, float]:
     finally:
         await driver.close()
         await engine.dispose()
+
+
+async def http_calls() -> dict[str, float]:
+    url = f"{upstream_url()}/health/live"  # the stub answers this path at once
+    shipped = create_http_client(Settings())
+    plain = httpx.AsyncClient(limits=httpx.Limits(max_connections=UPSTREAM_CLIENT_CONNECTIONS))
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=UPSTREAM_CLIENT_CONNECTIONS)
+    )
+
+    async def through(client: httpx.AsyncClient) -> object:
+        response = await client.get(url)
+        return response.raise_for_status().content
+
+    async def through_aiohttp() -> object:
+        async with session.get(url) as response:
+            response.raise_for_status()
+            return await response.read()
+
+    try:
+        return {
+            "GET, the shipped client (httpx on httpx-aiohttp)": await cpu_per_call(
+                lambda: through(shipped), IN_FLIGHT
+            ),
+            "GET, httpx.AsyncClient on its own pool": await cpu_per_call(
+                lambda: through(plain), IN_FLIGHT
+            ),
+            "GET, aiohttp.ClientSession": await cpu_per_call(through_aiohttp, IN_FLIGHT),
+        }
+    finally:
+        await shipped.aclose()
+        await plain.aclose()
+        await session.close()
 
 
 if __name__ == "__main__":
