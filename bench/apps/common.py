@@ -17,11 +17,3 @@ def package_module(name: str) -> ModuleType:
 
 def upstream_url() -> str:
     return os.environ.get("BENCH_UPSTREAM_URL", "http://127.0.0.1:1")
-
-
-def total_told_by_page(offset: int, limit: int, rows: int) -> int | None:
-    """The total a page of `rows` tells by itself, as the service's paginate() reads it: a
-    page that holds rows but is not full ends the result. None when a count must tell."""
-    if 0 < rows < limit or (offset == 0 and rows == 0):
-        return offset + rows
-    return None

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.apps.common import package_module, total_told_by_page, upstream_url
+from bench.apps.common import package_module, upstream_url
 from bench.config import (
     POOL_TIMEOUT_S,
     SLOW_QUERY_S,
@@ -96,20 +96,21 @@ def get_post(post_id: IdPath, transaction: ReadSessionmakerDep) -> Any:
 @posts.get("", response_model=Page[PostRead])
 def list_posts(page: PageParamsDep, transaction: ReadSessionmakerDep) -> Any:
     with transaction.begin() as session:
-        # The page, then a count only where the page cannot tell its total.
-        posts = session.scalars(
+        # As the service's paginate(): each row of the page carries the total.
+        counted = select(func.count()).select_from(select(Post).subquery())
+        rows = session.execute(
             select(Post)
             .options(with_author)
+            .add_columns(counted.scalar_subquery().label("total"))
             .order_by(Post.id)
             .offset(page.offset)
             .limit(page.limit)
         ).all()
-        total = total_told_by_page(page.offset, page.limit, len(posts))
-        if total is None:
-            total = session.scalar(select(func.count()).select_from(Post)) or 0
+        # No row to carry the total: past the end, the count alone; at the start, 0.
+        past_the_end = session.scalar(counted) if not rows and page.offset else 0
         return Page(
-            items=[PostRead.model_validate(post) for post in posts],
-            total=total,
+            items=[PostRead.model_validate(row[0]) for row in rows],
+            total=rows[0].total if rows else past_the_end,
             offset=page.offset,
             limit=page.limit,
         )
