@@ -340,19 +340,24 @@ def test_the_oldest_copier_it_claims_to_support_does_everything_it_uses(
     oldest = yaml.safe_load((TEMPLATE / "copier.yml").read_text().split("\n---")[0])[
         "_min_copier_version"
     ]
+
+    def copy(release: str, destination: Path, *data: str) -> None:
+        copied = copier_cli(
+            oldest,
+            tmp_path,
+            "copy",
+            "--defaults",
+            "--quiet",
+            "--vcs-ref",
+            release,
+            *data,
+            str(template.path),
+            str(destination),
+        )
+        assert copied.returncode == 0, copied.stderr
+
     service = tmp_path / "service"
-    copied = copier_cli(
-        oldest,
-        tmp_path,
-        "copy",
-        "--defaults",
-        "--quiet",
-        "--vcs-ref",
-        "1.0.0",
-        str(template.path),
-        str(service),
-    )
-    assert copied.returncode == 0, copied.stderr
+    copy("1.0.0", service)
     assert (service / EXAMPLE_MIGRATION).is_file()
     git(service, "init", "--quiet")
     commit_all(service, "Generated")
@@ -386,20 +391,7 @@ def test_the_oldest_copier_it_claims_to_support_does_everything_it_uses(
     assert not (service / "src/my_service/blog").exists()
     assert (service / EXAMPLE_MIGRATION).is_file()
     fresh = tmp_path / "fresh"
-    fresh_copy = copier_cli(
-        oldest,
-        tmp_path,
-        "copy",
-        "--defaults",
-        "--quiet",
-        "--vcs-ref",
-        "2.0.0",
-        "--data",
-        "with_example_api=false",
-        str(template.path),
-        str(fresh),
-    )
-    assert fresh_copy.returncode == 0, fresh_copy.stderr
+    copy("2.0.0", fresh, "--data", "with_example_api=false")
     assert not (fresh / EXAMPLE_MIGRATION).exists()
 
 
