@@ -22,29 +22,26 @@ Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
-POST_WITH_AUTHOR = """
-    SELECT p.id, p.title, p.body, p.created_at, p.updated_at,
-           a.id, a.name, a.email, a.created_at
-    FROM posts AS p LEFT OUTER JOIN authors AS a ON a.id = p.author_id
+# The columns of a post and its author, in the order post_json() reads them.
+POST_COLUMNS = """
+    p.id, p.title, p.body, p.created_at, p.updated_at,
+    a.id, a.name, a.email, a.created_at
 """
-GET_POST = POST_WITH_AUTHOR + " WHERE p.id = $1"
+WITH_AUTHOR = "FROM posts AS p LEFT OUTER JOIN authors AS a ON a.id = p.author_id"
+GET_POST = f"SELECT {POST_COLUMNS} {WITH_AUTHOR} WHERE p.id = $1"
 COUNT_POSTS = "SELECT count(*) FROM posts"
 # As the service's paginate(): each row of the page carries the total.
-LIST_POSTS = """
-    SELECT p.id, p.title, p.body, p.created_at, p.updated_at,
-           a.id, a.name, a.email, a.created_at, (SELECT count(*) FROM posts) AS total
-    FROM posts AS p LEFT OUTER JOIN authors AS a ON a.id = p.author_id
+LIST_POSTS = f"""
+    SELECT {POST_COLUMNS}, ({COUNT_POSTS}) AS total {WITH_AUTHOR}
     ORDER BY p.id LIMIT $1 OFFSET $2
 """
 # One statement: an unknown author fails the foreign key, which is the 404.
-CREATE_POST = """
+CREATE_POST = f"""
     WITH p AS (
         INSERT INTO posts (title, body, author_id) VALUES ($1, $2, $3)
         RETURNING id, title, body, author_id, created_at, updated_at
     )
-    SELECT p.id, p.title, p.body, p.created_at, p.updated_at,
-           a.id, a.name, a.email, a.created_at
-    FROM p JOIN authors AS a ON a.id = p.author_id
+    SELECT {POST_COLUMNS} FROM p JOIN authors AS a ON a.id = p.author_id
 """
 
 PREFIX = "/api/v1/posts"
