@@ -13,6 +13,30 @@ from support.render import render
 collect_ignore = ["user_edits/files"]
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Send the tests that share a module's fixture to the same pytest-xdist worker.
+
+    A module-scoped fixture (a service rendered, installed and migrated once for all of a
+    module's tests) is built again on every worker that runs one of its tests. So each test
+    joins the group of the module-scoped fixtures it uses, one group per parameter where such
+    a fixture has several (one service per variant); tests that use none go wherever a worker
+    is free. The suite runs with `--dist loadgroup` (pyproject.toml).
+    """
+    for item in items:
+        definitions = getattr(item, "_fixtureinfo").name2fixturedefs
+        callspec = getattr(item, "callspec", None)
+        shared = sorted(
+            # The parameter's index tells the fixture's instances apart.
+            f"{name}[{callspec.indices[name]}]" if callspec and name in callspec.indices else name
+            for name, stack in definitions.items()
+            if stack[-1].scope == "module"
+        )
+        if shared:
+            module = item.nodeid.partition("::")[0]
+            item.add_marker(pytest.mark.xdist_group(f"{module}:{','.join(shared)}"))
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     """The PostgreSQL server; its absence fails the test, it never skips it.
