@@ -11,7 +11,14 @@ def tool_environment() -> dict[str, str]:
     # Project.env), never those of the shell the tests run in: a TEST_DATABASE_URL there
     # would send every generated test suite to one database, which each one recreates.
     inherited = {"VIRTUAL_ENV", "DATABASE_URL", "TEST_DATABASE_URL"}
-    env = {key: value for key, value in os.environ.items() if key not in inherited}
+    # Nor does a rendered project's own pytest run as a worker of this suite's pytest-xdist
+    # (PYTEST_XDIST_WORKER and the like), which would make its suite name its database
+    # after a worker of ours.
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in inherited and not key.startswith("PYTEST_")
+    }
     # uv may not download interpreters here: fail fast instead of hanging on the network.
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     # pyenv's shims only answer for the versions it has selected (and a pyenv-installed uv
