@@ -24,13 +24,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     is free. The suite runs with `--dist loadgroup` (pyproject.toml).
     """
     for item in items:
-        definitions = getattr(item, "_fixtureinfo").name2fixturedefs
+        if not isinstance(item, pytest.Function):
+            continue
         callspec = getattr(item, "callspec", None)
         shared = sorted(
             # The parameter's index tells the fixture's instances apart.
             f"{name}[{callspec.indices[name]}]" if callspec and name in callspec.indices else name
-            for name, stack in definitions.items()
-            if stack[-1].scope == "module"
+            for name, definitions in item._fixtureinfo.name2fixturedefs.items()
+            if definitions[-1].scope == "module"
         )
         if shared:
             module = item.nodeid.partition("::")[0]
