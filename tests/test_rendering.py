@@ -42,7 +42,7 @@ FOREIGN_WORDS = {
     "postgresql": re.compile(r"sqlite", re.IGNORECASE),
 }
 EXAMPLE_WORDS = re.compile(r"\bblog\b|\bposts?\b|\bAuthor\b|/authors")
-HTTP_CLIENT_WORDS = re.compile(r"http_client|HttpClient|aiohttp|HTTP_CLIENT", re.IGNORECASE)
+HTTP_CLIENT_WORDS = re.compile(r"http_client|HttpClient|aiohttp|trustme|HTTP_CLIENT", re.IGNORECASE)
 OPENTELEMETRY_WORDS = re.compile(r"opentelemetry|otel|tracing|trace_id", re.IGNORECASE)
 
 
