@@ -7,17 +7,20 @@ from pathlib import Path
 
 def tool_environment() -> dict[str, str]:
     """The environment for uv and the rendered project's tools."""
-    # A rendered project's databases are the ones a test gives it (in its `.env` or in
-    # Project.env), never those of the shell the tests run in: a TEST_DATABASE_URL there
-    # would send every generated test suite to one database, which each one recreates.
-    inherited = {"VIRTUAL_ENV", "DATABASE_URL", "TEST_DATABASE_URL"}
-    # Nor does a rendered project's own pytest run as a worker of this suite's pytest-xdist
-    # (PYTEST_XDIST_WORKER and the like), which would make its suite name its database
-    # after a worker of ours.
+    # What the tools do not inherit from the shell the tests run in:
+    # - its databases: a rendered project's are the ones a test gives it (in its `.env` or
+    #   in Project.env); a TEST_DATABASE_URL there would send every generated test suite to
+    #   one database, which each one recreates;
+    # - pytest-xdist's PYTEST_XDIST_WORKER and the like: a rendered project's own pytest is
+    #   not a worker of this suite's, and would name its databases after one of ours;
+    # - PYTHONDONTWRITEBYTECODE: each `uv run` of alembic, pytest or uvicorn imports the
+    #   same modules again, and without bytecode on disk every one compiles them all anew
+    #   (seconds each).
+    left_out = {"VIRTUAL_ENV", "DATABASE_URL", "TEST_DATABASE_URL", "PYTHONDONTWRITEBYTECODE"}
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in inherited and not key.startswith("PYTEST_")
+        if key not in left_out and not key.startswith("PYTEST_")
     }
     # uv may not download interpreters here: fail fast instead of hanging on the network.
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
