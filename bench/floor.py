@@ -4,7 +4,12 @@
 variant as the benchmark does, starts the kit's upstream stub, then runs
 `bench/floor_probe.py` in the variant's interpreter: CPU per call of asyncpg alone, of
 SQLAlchemy's async engine and session around a `SELECT 1`, of the service's post read, and
-of a GET through the shipped HTTP client, httpx's own pool and aiohttp. With `--limit-rps`
+of a GET through the shipped HTTP client, httpx's own pool and aiohttp; then of a request
+handed straight to the app (no server): the limit app's read of a post, and the service's
+built up a layer at a time, from routing alone to the read session and a statement through
+it. It prints how many times the limit app's CPU the service's read takes, against the
+1 / 0.3 that the target allows (the server's share, the same for both apps, is left out of
+both, so the ratio under load is a little lower). With `--limit-rps`
 (the limit app's get_post figure from a run, say) it also prints the CPU per request that
 0.3 times it leaves on one core, which the service's framework (routing, validation, the
 response) must share with its database work.
@@ -21,6 +26,9 @@ from support.postgres import PostgresServer
 
 # The target for get_post: the service at this share of the limit app's throughput.
 GET_POST_SHARE = 0.3
+# The probe's two reads of a post that the target compares.
+LIMIT_READ = "limit app: GET a post, in-process"
+SERVICE_READ = "service: GET a post, in-process"
 
 
 def measure() -> dict[str, float]:
@@ -53,7 +61,15 @@ def report(figures: dict[str, float], limit_rps: float | None) -> str:
     lines += [f"| {step} | {ms:.3f} |" for step, ms in figures.items()]
     lines += [
         "",
-        "Statements one at a time on a warm pool; HTTP calls 64 in flight, to the kit's stub.",
+        "Statements one at a time on a warm pool; HTTP calls 64 in flight, to the kit's stub;"
+        " requests one at a time, straight to the app's ASGI callable.",
+    ]
+    read, limit_read = figures[SERVICE_READ], figures[LIMIT_READ]
+    lines += [
+        "",
+        f"The service's read of a post takes {read / limit_read:.1f} times the limit app's CPU;"
+        f" {GET_POST_SHARE:g} times the limit app's throughput allows {1 / GET_POST_SHARE:.1f}"
+        " times.",
     ]
     if limit_rps:
         allowed = 1000 / (GET_POST_SHARE * limit_rps)

@@ -6,13 +6,21 @@ service, and prints one JSON object: milliseconds of this process's CPU per call
 step below. Statements run one at a time on a warm pool; HTTP calls run 64 at a time, as
 under load, since a client's pool may cost more with many calls in flight. Either way the
 figure is the client's work for a call, not its waiting: the servers run in other processes.
+
+Then requests, one at a time, handed straight to an app's ASGI callable (no server, no
+socket): the limit app's read of a post, and the service's, built up one layer at a time
+through routes the kit mounts (bench/apps/service.py). Each figure is the app's own work
+for a request; the server's share (uvicorn parsing and writing HTTP) is the same for every
+app and is in none of them.
 """
 
 import asyncio
 import json
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -20,6 +28,7 @@ import httpx
 import uvloop
 from sqlalchemy import text
 
+from bench.apps import limit, service
 from bench.apps.common import package_module, upstream_url
 from bench.config import UPSTREAM_CLIENT_CONNECTIONS
 from support.urls import asyncpg_dsn
@@ -50,7 +59,7 @@ async def cpu_per_call(call: Callable[[], Awaitable[object]], in_flight: int = 1
 
 
 async def measure() -> dict[str, float]:
-    return {**await statements(), **await http_calls()}
+    return {**await statements(), **await http_calls(), **await requests()}
 
 
 async def statements() -> dict[str, float]:
@@ -119,6 +128,84 @@ async def http_calls() -> dict[str, float]:
         await shipped.aclose()
         await plain.aclose()
         await session.close()
+
+
+ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+
+
+@asynccontextmanager
+async def serving(app: ASGIApp) -> AsyncIterator[dict[str, Any]]:
+    """The app's lifespan as a server runs it: started before the first request, shut down
+    after the last. Yields the lifespan state that every request gets a copy of."""
+    state: dict[str, Any] = {}
+    to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": state}
+    lifespan = asyncio.create_task(app(scope, to_app.get, from_app.put))
+    await to_app.put({"type": "lifespan.startup"})
+    started = await from_app.get()
+    assert started["type"] == "lifespan.startup.complete", started
+    try:
+        yield state
+    finally:
+        await to_app.put({"type": "lifespan.shutdown"})
+        await from_app.get()
+        await lifespan
+
+
+def get(app: ASGIApp, state: dict[str, Any], path: str) -> Callable[[], Awaitable[object]]:
+    """A GET of `path`, as uvicorn would hand it to the app; fails unless answered 200."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"bench.floor")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def call() -> object:
+        statuses: list[int] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        await app({**scope, "state": state.copy()}, receive, send)
+        assert statuses == [200], f"GET {path}: {statuses}"
+        return statuses
+
+    return call
+
+
+async def requests() -> dict[str, float]:
+    # bench.floor compares the two reads of a post by these names.
+    post = f"/api/v1/posts/{POST_ID}"
+    figures = {}
+    async with serving(limit.app) as state:
+        figures["limit app: GET a post, in-process"] = await cpu_per_call(
+            get(limit.app, state, post)
+        )
+    app = service.create_app()
+    async with serving(app) as state:
+        for step, path in [
+            ("service: GET /health/live, in-process", "/health/live"),
+            ("service: a route at the end of the route table", "/bench/layers/route"),
+            ("service: + the read session, no statement", "/bench/layers/session"),
+            ("service: + SELECT 1 through that session", "/bench/layers/select-1"),
+            ("service: GET a post, in-process", post),
+        ]:
+            figures[step] = await cpu_per_call(get(app, state, path))
+    return figures
 
 
 if __name__ == "__main__":

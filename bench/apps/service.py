@@ -71,6 +71,26 @@ async def slow_query(session: BenchSession) -> dict[str, bool]:
     return {"ok": True}
 
 
+# The layers of a read, one more per route, for bench.floor's in-process requests: what the
+# route table and FastAPI cost with no dependency, what the read session adds with no
+# statement, and what one statement through it adds. Mounted last, like the bench routes
+# above, so a request to them walks the whole route table, as one to the API's posts does.
+@router.get("/layers/route")
+async def layer_route() -> dict[str, bool]:
+    return {"ok": True}
+
+
+@router.get("/layers/session")
+async def layer_session(session: BenchSession) -> dict[str, bool]:
+    return {"ok": True}
+
+
+@router.get("/layers/select-1")
+async def layer_select_1(session: BenchSession) -> dict[str, bool]:
+    await session.execute(text("SELECT 1"))
+    return {"ok": True}
+
+
 def _with_http_client(app: FastAPI) -> None:
     """Wrap the service's lifespan so its state also holds the shared HTTP clients."""
     service_lifespan = app.router.lifespan_context
