@@ -106,6 +106,13 @@ class HandOffQueue(QueueCommon[T]):
 class FairPool(AsyncAdaptedQueuePool):
     """SQLAlchemy's async pool (same arguments), with waits served first come, first served."""
 
+    # Where the pool logs (invalidated and recycled connections, its disposal, checkouts at
+    # DEBUG). SQLAlchemy names a pool's logger after its class's module, which here would
+    # put these lines under the service's own loggers, at LOG_LEVEL. Under "sqlalchemy.pool"
+    # they stay quiet below WARNING, as every SQLAlchemy pool's do, until that logger is
+    # set lower: SQLAlchemy's documented switch for pool logging.
+    _sqla_logger_namespace = "sqlalchemy.pool.FairPool"
+
     _queue_class = HandOffQueue[ConnectionPoolEntry]
     _pool: HandOffQueue[ConnectionPoolEntry]
 
