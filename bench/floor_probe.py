@@ -18,14 +18,14 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 import asyncpg
 import httpx
 import uvloop
+from asgi_lifespan import LifespanManager
 from sqlalchemy import text
 
 from bench.apps import limit, service
@@ -133,28 +133,12 @@ async def http_calls() -> dict[str, float]:
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 
-@asynccontextmanager
-async def serving(app: ASGIApp) -> AsyncIterator[dict[str, Any]]:
-    """The app's lifespan as a server runs it: started before the first request, shut down
-    after the last. Yields the lifespan state that every request gets a copy of."""
-    state: dict[str, Any] = {}
-    to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": state}
-    lifespan = asyncio.create_task(app(scope, to_app.get, from_app.put))
-    await to_app.put({"type": "lifespan.startup"})
-    started = await from_app.get()
-    assert started["type"] == "lifespan.startup.complete", started
-    try:
-        yield state
-    finally:
-        await to_app.put({"type": "lifespan.shutdown"})
-        await from_app.get()
-        await lifespan
+def get(app: ASGIApp, path: str) -> Callable[[], Awaitable[object]]:
+    """A GET of `path`, as uvicorn would hand it to the app; fails unless answered 200.
 
-
-def get(app: ASGIApp, state: dict[str, Any], path: str) -> Callable[[], Awaitable[object]]:
-    """A GET of `path`, as uvicorn would hand it to the app; fails unless answered 200."""
+    `app` is a LifespanManager's: it runs the app's lifespan as a server does, and hands
+    every request the state that the lifespan yielded.
+    """
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -180,7 +164,8 @@ def get(app: ASGIApp, state: dict[str, Any], path: str) -> Callable[[], Awaitabl
             if message["type"] == "http.response.start":
                 statuses.append(message["status"])
 
-        await app({**scope, "state": state.copy()}, receive, send)
+        # A scope of its own per request, as a server builds one: the app writes into it.
+        await app(dict(scope), receive, send)
         assert statuses == [200], f"GET {path}: {statuses}"
         return statuses
 
@@ -191,12 +176,9 @@ async def requests() -> dict[str, float]:
     # bench.floor compares the two reads of a post by these names.
     post = f"/api/v1/posts/{POST_ID}"
     figures = {}
-    async with serving(limit.app) as state:
-        figures["limit app: GET a post, in-process"] = await cpu_per_call(
-            get(limit.app, state, post)
-        )
-    app = service.create_app()
-    async with serving(app) as state:
+    async with LifespanManager(limit.app) as manager:
+        figures["limit app: GET a post, in-process"] = await cpu_per_call(get(manager.app, post))
+    async with LifespanManager(service.create_app()) as manager:
         for step, path in [
             ("service: GET /health/live, in-process", "/health/live"),
             ("service: a route at the end of the route table", "/bench/layers/route"),
@@ -204,7 +186,7 @@ async def requests() -> dict[str, float]:
             ("service: + SELECT 1 through that session", "/bench/layers/select-1"),
             ("service: GET a post, in-process", post),
         ]:
-            figures[step] = await cpu_per_call(get(app, state, path))
+            figures[step] = await cpu_per_call(get(manager.app, path))
     return figures
 
 
