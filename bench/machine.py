@@ -25,11 +25,14 @@ def postgres_version(server: PostgresServer) -> str:
 
 
 def app_python(python: Path) -> dict[str, str]:
-    """The Python version and library versions in the rendered project's environment."""
+    """The Python version and library versions in the rendered project's environment (those
+    it has: a SQLite project has no asyncpg)."""
     script = (
         "import sys, importlib.metadata as m\n"
         "print('python', sys.version.split()[0])\n"
-        f"for name in {LIBRARIES!r}: print(name, m.version(name))\n"
+        f"for name in {LIBRARIES!r}:\n"
+        "    try: print(name, m.version(name))\n"
+        "    except m.PackageNotFoundError: pass\n"
     )
     output = subprocess.run(
         [str(python), "-c", script], capture_output=True, text=True, check=True

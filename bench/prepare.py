@@ -48,13 +48,19 @@ class Variant:
         return self.project.path / ".venv" / "bin" / "python"
 
 
-def install(destination: Path, database: str) -> Project:
-    """Render the template with `database`, `uv sync` it, add the bench-only packages.
+def install(destination: Path, database: str, vcs_ref: str = "HEAD") -> Project:
+    """Render the template (at `vcs_ref`) with `database`, `uv sync` it, add the bench-only
+    packages.
 
     The PostgreSQL variant has the shipped HTTP client too, for the upstream scenarios.
     """
     project = Project.at(
-        render(destination, database=database, with_http_client=database == "postgresql")
+        render(
+            destination,
+            vcs_ref=vcs_ref,
+            database=database,
+            with_http_client=database == "postgresql",
+        )
     )
     project.run("uv", "sync")
     python = str(project.path / ".venv" / "bin" / "python")
@@ -66,9 +72,12 @@ def migrate(project: Project, database_url: str) -> None:
     project.uv_run("alembic", "upgrade", "head", env={"DATABASE_URL": database_url})
 
 
-def postgres_variant(root: Path, server: PostgresServer) -> Variant:
-    project = install(root / "postgresql", "postgresql")
-    database = server.create_database("bench")
+def postgres_variant(
+    root: Path, server: PostgresServer, vcs_ref: str = "HEAD", name: str = "postgresql"
+) -> Variant:
+    """The PostgreSQL variant in `root / name`, on a database of its own."""
+    project = install(root / name, "postgresql", vcs_ref)
+    database = server.create_database(f"bench_{name}")
     url = server.service_url(database)
     migrate(project, url)
     with server.connect(database) as connection:
@@ -78,8 +87,9 @@ def postgres_variant(root: Path, server: PostgresServer) -> Variant:
     return Variant(project, url)
 
 
-def sqlite_variant(root: Path) -> Variant:
-    project = install(root / "sqlite", "sqlite")
+def sqlite_variant(root: Path, vcs_ref: str = "HEAD", name: str = "sqlite") -> Variant:
+    """The SQLite variant in `root / name`, its database file inside the project."""
+    project = install(root / name, "sqlite", vcs_ref)
     path = project.path / "bench.db"
     url = f"sqlite+aiosqlite:///{path}"
     migrate(project, url)

@@ -9,10 +9,11 @@ import copier
 TEMPLATE = Path(__file__).resolve().parents[1]
 
 
-def render(destination: Path, **data: Any) -> Path:
+def render(destination: Path, vcs_ref: str = "HEAD", **data: Any) -> Path:
     # vcs_ref="HEAD" renders the working tree under test (uncommitted changes included);
-    # without it Copier would render the latest release tag instead.
+    # without it Copier would render the latest release tag instead. Any other ref renders
+    # the template as it was at that commit of this repository.
     copier.run_copy(
-        str(TEMPLATE), destination, data=data, defaults=True, vcs_ref="HEAD", quiet=True
+        str(TEMPLATE), destination, data=data, defaults=True, vcs_ref=vcs_ref, quiet=True
     )
     return destination
