@@ -2,8 +2,9 @@
 
 import argparse
 import shutil
+import signal
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,16 @@ from support.serve import Server
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
+
+
+def unwind_on_sigterm() -> None:
+    """Make SIGTERM unwind like Ctrl-C does, so that every server is stopped and every
+    database dropped. (A run started in the background ignores Ctrl-C's SIGINT.)"""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,8 @@ class Runner:
     options: Options
     wrk: str
     measurements: list[Measurement] = field(default_factory=list)
+    # Called before every wrk run, e.g. to wait until the apps are idle.
+    settle: Callable[[], None] | None = None
 
     def compare(
         self,
@@ -125,6 +138,8 @@ class Runner:
         connections: int,
         round_: int,
     ) -> None:
+        if self.settle is not None:
+            self.settle()
         result = wrk.run(self.wrk, app.url, scenario.name, connections, self.options.duration)
         self.measurements.append(
             Measurement(database, scenario.name, name, connections, round_ + 1, result)
