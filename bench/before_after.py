@@ -119,6 +119,7 @@ def drained(server: Server, timeout: float = 120) -> None:
         while client.get("/health/ready").status_code != 200:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{server.name} was still busy after {timeout:g} s")
+            time.sleep(0.1)
 
 
 def compare(runner: Runner, database: str, services: dict[str, Variant]) -> None:

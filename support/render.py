@@ -1,4 +1,4 @@
-"""Render the template from this checkout's working tree."""
+"""Render the template from this checkout: its working tree, or one of its commits."""
 
 from pathlib import Path
 from typing import Any
