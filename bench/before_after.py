@@ -22,8 +22,16 @@ from pathlib import Path
 from bench import lineup, machine, prepare, report, wrk
 from bench.config import MAX_OVERFLOW, POOL_SIZE, WRK_THREADS, WRK_TIMEOUT_S
 from bench.prepare import Variant
-from bench.report import Row
-from bench.run import REPO, RESULTS, Options, Runner, unwind_on_sigterm
+from bench.report import Measurement, Row
+from bench.run import (
+    REPO,
+    RESULTS,
+    Options,
+    Runner,
+    add_load_arguments,
+    load_options,
+    unwind_on_sigterm,
+)
 from bench.scenarios import NORMAL
 from support.postgres import PostgresServer
 from support.serve import Server
@@ -67,28 +75,11 @@ def parse(argv: Sequence[str] | None = None) -> tuple[str, list[str], Options]:
     parser.add_argument(
         "--database", choices=[*DATABASES, "both"], default="both", help="default: both"
     )
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
-    parser.add_argument("--duration", type=float, default=5, help="seconds per wrk run")
-    parser.add_argument(
-        "--connections", default="8,64,256", help="wrk connection counts, comma-separated"
-    )
+    add_load_arguments(parser)
     args = parser.parse_args(argv)
-    counts = args.connections.split(",")
-    if not all(n.strip().isdigit() and int(n) > 0 for n in counts):
-        parser.error(
-            f"--connections takes positive integers, e.g. 8,64,256; got {args.connections}"
-        )
-    if args.rounds < 1 or args.duration <= 0:
-        parser.error("--rounds must be at least 1 and --duration above 0")
     databases = list(DATABASES) if args.database == "both" else [args.database]
-    options = Options(
-        rounds=args.rounds,
-        duration=args.duration,
-        connections=[int(n) for n in counts],
-        warmup=1,
-        sqlite="sqlite" in databases,
-        keep=False,
-        update_readme=False,
+    options = load_options(
+        parser, args, sqlite="sqlite" in databases, keep=False, update_readme=False
     )
     return commit_of(args.ref), databases, options
 
@@ -122,7 +113,9 @@ def drained(server: Server, timeout: float = 120) -> None:
             time.sleep(0.1)
 
 
-def compare(runner: Runner, database: str, services: dict[str, Variant]) -> None:
+def compare(
+    options: Options, wrk_path: str, database: str, services: dict[str, Variant]
+) -> list[Measurement]:
     """Both services served at once, as in production, and driven in turns, each run
     starting once both are idle."""
     with ExitStack() as stack:
@@ -136,11 +129,9 @@ def compare(runner: Runner, database: str, services: dict[str, Variant]) -> None
             for server in apps.values():
                 drained(server)
 
-        runner.settle = settle
-        try:
-            runner.compare(database, NORMAL, apps)
-        finally:
-            runner.settle = None
+        runner = Runner(options, wrk_path, settle=settle)
+        runner.compare(database, NORMAL, apps)
+        return runner.measurements
 
 
 def comparisons(table: list[Row]) -> list[Comparison]:
@@ -181,14 +172,14 @@ def run(ref: str, databases: list[str], options: Options) -> None:
     server = PostgresServer.at()
     root = Path(tempfile.mkdtemp(prefix="bench-before-after-"))
     try:
-        runner = Runner(options, wrk_path)
+        measurements: list[Measurement] = []
         pythons = []
         for database in databases:
             print(f"{database}: rendering {ref[:12]} and this checkout in {root} ...", flush=True)
             services = variants(root, database, ref, server)
             pythons.append(services[AFTER].python)
-            compare(runner, database, services)
-        found = comparisons(report.rows(runner.measurements, {}))
+            measurements += compare(options, wrk_path, database, services)
+        found = comparisons(report.rows(measurements, {}))
         about = machine.describe(server, pythons[-1], wrk_path)
         text = markdown(ref, found, about, options)
         RESULTS.mkdir(parents=True, exist_ok=True)

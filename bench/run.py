@@ -53,25 +53,27 @@ class Options:
     update_readme: bool
 
 
-def parse(argv: Sequence[str] | None = None) -> Options:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+def add_load_arguments(parser: argparse.ArgumentParser) -> None:
+    """How long and how hard wrk drives each app: --rounds, --duration, --connections and
+    --warmup, read back by `load_options`."""
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     parser.add_argument("--duration", type=float, default=5, help="seconds per wrk run")
     parser.add_argument(
         "--connections", default="8,64,256", help="wrk connection counts, comma-separated"
     )
     parser.add_argument("--warmup", type=float, default=1, help="seconds of warm-up per app")
-    parser.add_argument(
-        "--quick", action="store_true", help="smoke run: 1 round, 2 s, 8 and 64 connections"
-    )
-    parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite variant")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    parser.add_argument(
-        "--update-readme", action="store_true", help="put latest.md into README.md's markers"
-    )
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.rounds, args.duration, args.connections = 1, 2, "8,64"
+
+
+def load_options(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    *,
+    sqlite: bool,
+    keep: bool,
+    update_readme: bool,
+) -> Options:
+    """The options of `add_load_arguments`, checked (the parser exits with a message if one
+    is out of range), with the run's own flags."""
     connections = args.connections.split(",")
     if not all(n.strip().isdigit() and int(n) > 0 for n in connections):
         parser.error(
@@ -84,9 +86,28 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         duration=args.duration,
         connections=[int(n) for n in connections],
         warmup=args.warmup,
-        sqlite=not args.no_sqlite,
-        keep=args.keep,
-        update_readme=args.update_readme,
+        sqlite=sqlite,
+        keep=keep,
+        update_readme=update_readme,
+    )
+
+
+def parse(argv: Sequence[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    add_load_arguments(parser)
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 1 round, 2 s, 8 and 64 connections"
+    )
+    parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite variant")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--update-readme", action="store_true", help="put latest.md into README.md's markers"
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds, args.duration, args.connections = 1, 2, "8,64"
+    return load_options(
+        parser, args, sqlite=not args.no_sqlite, keep=args.keep, update_readme=args.update_readme
     )
 
 
