@@ -11,11 +11,12 @@ POOL_TIMEOUT_S = 30.0
 # client timeout.
 WRK_TIMEOUT_S = 40
 # One wrk thread: the apps, PostgreSQL and wrk share the machine's 2 cores, and a second wrk
-# thread makes three busy threads for two cores. The scheduler then keeps one of them waiting
-# now and then, and the wait lands in the tail wrk records: /health/live, which touches no
-# database, had a p99 of 143 ms (10x its p50) with two threads and 23 ms (1.4x) with one, at
-# 64 connections. One thread still drives the limit app at full speed (14,627 requests/s
-# against 12,673 with two).
+# thread makes three busy threads for two cores, which the scheduler then keeps waiting in
+# turn. At 64 connections, /health/live (no database) had a p99 of 21-23 ms with one thread
+# and 181-219 ms with two by hand, 23 and 143 ms in a short run of the kit, where one thread
+# also drove the limit app as fast (14,627 requests/s against 12,673). It does not remove
+# the machine's own noise: the full run with one thread still saw that p99 between 24 and
+# 173 ms from round to round.
 WRK_THREADS = 1
 
 # Threads that run the synchronous service's `def` routes: anyio's default limiter, which
