@@ -1,0 +1,172 @@
+"""How close a read through the service's session can come to the limit app, under load.
+
+`uv run python -m bench.ceiling` serves the limit app and the service with the kit's routes
+(production settings, access log on, as in the full run) and drives them with wrk at 64
+connections, in interleaved rounds: the limit app's read of a post, and the service's routes
+that add one layer at a time (bench/apps/service.py): routing alone, then the read session
+with no statement, then one `SELECT 1` through it, then the service's own read of a post.
+
+Each layer's requests/s over the limit app's read is the most that any route built on that
+layer can reach: a route that does more work on top only goes slower. Where the layer with
+the session and one statement already falls below the share the get_post target asks for,
+no read through the session meets it, whatever the read does. Results go to
+`bench/results/ceiling.md` and `ceiling.json`.
+"""
+
+import argparse
+import json
+import statistics
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import lineup, machine, prepare, wrk
+from bench.config import MAX_OVERFLOW, POOL_SIZE, POOL_TIMEOUT_S, WRK_THREADS, WRK_TIMEOUT_S
+from bench.floor import GET_POST_SHARE
+from bench.run import RESULTS, add_load_arguments, load_options, serve_all, unwind_on_sigterm
+from support.postgres import PostgresServer
+from support.serve import Server
+
+
+@dataclass(frozen=True)
+class Probe:
+    app: str  # the name the app is served under
+    script: str  # bench/wrk/<script>.lua
+    label: str
+
+
+# The limit app's read first: every other row is measured against it.
+PROBES = [
+    Probe("limit", "get_post", "limit app: GET a post"),
+    Probe("service", "layer_route", "service: a route, no dependency"),
+    Probe("service", "layer_session", "service: + the read session, no statement"),
+    Probe("service", "layer_select_1", "service: + a `SELECT 1` through that session"),
+    Probe("service", "get_post", "service: GET a post"),
+]
+
+
+@dataclass(frozen=True)
+class Figures:
+    rps: float  # medians over the rounds
+    p50_ms: float
+    p99_ms: float
+    errors: int  # all rounds together
+
+
+def drive(
+    apps: dict[str, Server],
+    wrk_path: str,
+    connections: int,
+    rounds: int,
+    duration: float,
+    warmup: float,
+) -> dict[str, list[wrk.Result]]:
+    """Every probe once a round, the order rotated each round so that none always leads."""
+    runs: dict[str, list[wrk.Result]] = {probe.label: [] for probe in PROBES}
+    if warmup > 0:
+        for probe in PROBES:
+            wrk.run(wrk_path, apps[probe.app].url, probe.script, connections, warmup)
+    for round_ in range(rounds):
+        shift = round_ % len(PROBES)
+        for probe in PROBES[shift:] + PROBES[:shift]:
+            result = wrk.run(wrk_path, apps[probe.app].url, probe.script, connections, duration)
+            runs[probe.label].append(result)
+            print(
+                f"  round {round_ + 1} {probe.label:48} {result.rps:8,.0f} rps"
+                f"  p99 {result.p99_ms:7.1f} ms  errors {result.error_count}",
+                flush=True,
+            )
+    return runs
+
+
+def summarise(runs: list[wrk.Result]) -> Figures:
+    return Figures(
+        rps=statistics.median(r.rps for r in runs),
+        p50_ms=statistics.median(r.p50_ms for r in runs),
+        p99_ms=statistics.median(r.p99_ms for r in runs),
+        errors=sum(r.error_count for r in runs),
+    )
+
+
+def markdown(figures: dict[str, Figures], about: dict[str, Any], settings: dict[str, Any]) -> str:
+    limit_rps = figures[PROBES[0].label].rps
+    versions = ", ".join(f"{name} {v}" for name, v in about["versions"].items())
+    lines = [
+        f"Measured {about['date']} on {about['cpu']}, {about['cores']} cores;"
+        f" PostgreSQL {about['postgresql']}; {versions}; {about['wrk']}.",
+        "",
+        f"wrk at {settings['connections']} connections, medians of {settings['rounds']}"
+        f" interleaved round(s) of {settings['duration_s']:g} s (wrk -t{WRK_THREADS}"
+        f" --timeout {WRK_TIMEOUT_S}s). Both apps: pool_size={POOL_SIZE},"
+        f" max_overflow={MAX_OVERFLOW}, pool_timeout={POOL_TIMEOUT_S:g} s; the service with"
+        " production settings and its access log on, as in the full run.",
+        "",
+        "| request | RPS | p50 ms | p99 ms | errors | over the limit app's read |",
+        "|---|--:|--:|--:|--:|--:|",
+    ]
+    for label, f in figures.items():
+        lines.append(
+            f"| {label} | {f.rps:,.0f} | {f.p50_ms:.1f} | {f.p99_ms:.1f} | {f.errors}"
+            f" | {f.rps / limit_rps:.2f} |"
+        )
+    lines += [
+        "",
+        f"The get_post target asks for {GET_POST_SHARE:g} times the limit app's read"
+        f" ({GET_POST_SHARE * limit_rps:,.0f} requests/s here). A layer's share is the most"
+        " that a route doing more on top of it can reach:",
+        "",
+    ]
+    for label, f in list(figures.items())[1:]:
+        share = f.rps / limit_rps
+        verdict = "above the target" if share >= GET_POST_SHARE else "below the target"
+        lines.append(f"- {label}: {share:.2f}, {verdict}.")
+    return "\n".join(lines) + "\n"
+
+
+def run(connections: int, rounds: int, duration: float, warmup: float) -> None:
+    wrk_path = wrk.ensure_installed()
+    server = PostgresServer.at()
+    with tempfile.TemporaryDirectory(prefix="bench-ceiling-") as directory:
+        try:
+            variant = prepare.postgres_variant(Path(directory), server)
+            env = lineup.app_environment(variant, variant.database_url)
+            served = [lineup.LIMIT, lineup.SERVICE_WITH_BENCH_ROUTES]
+            with serve_all(variant, env, served) as apps:
+                runs = drive(apps, wrk_path, connections, rounds, duration, warmup)
+            about = machine.describe(server, variant.python, wrk_path)
+        finally:
+            server.drop_all()
+    figures = {label: summarise(results) for label, results in runs.items()}
+    settings = {"connections": connections, "rounds": rounds, "duration_s": duration}
+    text = markdown(figures, about, settings)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "ceiling.md").write_text(text)
+    data = {
+        "machine": about,
+        "settings": {**settings, "pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW},
+        "figures": {label: vars(f) for label, f in figures.items()},
+        "runs": {label: [r.as_dict() for r in results] for label, results in runs.items()},
+    }
+    (RESULTS / "ceiling.json").write_text(json.dumps(data, indent=2) + "\n")
+    print()
+    print(text)
+    print(f"Written: {RESULTS / 'ceiling.md'} and ceiling.json")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.ceiling", description=__doc__)
+    add_load_arguments(parser)
+    parser.set_defaults(connections="64")
+    args = parser.parse_args(argv)
+    options = load_options(parser, args, sqlite=False, keep=False, update_readme=False)
+    if len(options.connections) != 1:
+        parser.error(f"--connections takes one count here, e.g. 64; got {args.connections}")
+    (connections,) = options.connections
+    run(connections, options.rounds, options.duration, options.warmup)
+
+
+if __name__ == "__main__":
+    unwind_on_sigterm()
+    main()
