@@ -25,6 +25,8 @@ PostRead = package_module("blog.schemas").PostRead
 # The one place where the bench routes pick their session dependency.
 # Both routes only read, as GET /api/v1/posts/{id} does.
 BenchSession = package_module("core.session").ReadSessionDep
+# The session that writes, as POST /api/v1/posts gets it: for the write's layer below.
+WriteSession = package_module("core.session").SessionDep
 # The service's own HTTP client (the PostgreSQL variant is rendered with_http_client).
 ShippedClient = package_module("core.http").HttpClientDep
 
@@ -71,10 +73,11 @@ async def slow_query(session: BenchSession) -> dict[str, bool]:
     return {"ok": True}
 
 
-# The layers of a read, one more per route, for bench.floor's in-process requests: what the
-# route table and FastAPI cost with no dependency, what the read session adds with no
-# statement, and what one statement through it adds. Mounted last, like the bench routes
-# above, so a request to them walks the whole route table, as one to the API's posts does.
+# The layers of a read, one more per route, for bench.floor's in-process requests and
+# bench.ceiling's under load: what the route table and FastAPI cost with no dependency, what
+# the read session adds with no statement, and what one statement through it adds. Mounted
+# last, like the bench routes above, so a request to them walks the whole route table, as one
+# to the API's posts does.
 @router.get("/layers/route")
 async def layer_route() -> dict[str, bool]:
     return {"ok": True}
@@ -87,6 +90,14 @@ async def layer_session(session: BenchSession) -> dict[str, bool]:
 
 @router.get("/layers/select-1")
 async def layer_select_1(session: BenchSession) -> dict[str, bool]:
+    await session.execute(text("SELECT 1"))
+    return {"ok": True}
+
+
+# What a write costs before its own statement: the writing session's transaction, with one
+# statement in it (BEGIN, SELECT 1, COMMIT: as many round trips as a new post's).
+@router.get("/layers/write-select-1")
+async def layer_write_select_1(session: WriteSession) -> dict[str, bool]:
     await session.execute(text("SELECT 1"))
     return {"ok": True}
 
