@@ -4,14 +4,15 @@
 (production settings, access log on, as in the full run) and drives them with wrk at 64
 connections, in interleaved rounds. For get_post: the limit app's read of a post, and the
 service's routes that add one layer at a time (bench/apps/service.py): routing alone, then
-the read session with no statement, then one `SELECT 1` through it, then the service's own
-read of a post. For create_post: the limit app's write, a `SELECT 1` in the transaction of
-the service's writing session (as many round trips as the write), and the service's write.
+the read session with no statement, then one `SELECT 1` through it; the same statement
+through a Core connection instead of the session; then the service's own read of a post.
+For create_post: the limit app's write, a `SELECT 1` in the transaction of the service's
+writing session (as many round trips as the write), and the service's write.
 
 Each layer's requests/s over the limit app's is the most that any route built on that layer
 can reach: a route that does more work on top only goes slower. Where a layer already falls
-below the share a target asks for, no route through that session meets the target, whatever
-the route does. Results go to `bench/results/ceiling.md` and `ceiling.json`.
+below the share a target asks for, no route built on it meets the target, whatever the
+route does. Results go to `bench/results/ceiling.md` and `ceiling.json`.
 """
 
 import argparse
@@ -67,13 +68,17 @@ READ_SESSION = Probe("service", "layer_session", "service: + the read session, n
 READ_SELECT_1 = Probe(
     "service", "layer_select_1", "service: + a `SELECT 1` through the read session"
 )
+# Not a layer of the read: the same statement through SQLAlchemy Core, with no session.
+CONNECTION_SELECT_1 = Probe(
+    "service", "layer_connection_select_1", "service: a `SELECT 1` through a Core connection"
+)
 WRITE_SELECT_1 = Probe(
     "service", "layer_write_select_1", "service: a `SELECT 1` in the writing session's transaction"
 )
 # list_posts is left out: the limit app's page is heavy enough that one statement through the
 # session does not bound it, and the writes here would grow the table that a page counts.
 TARGETS = (
-    Target("get_post", GET_POST_SHARE, (ROUTE, READ_SESSION, READ_SELECT_1)),
+    Target("get_post", GET_POST_SHARE, (ROUTE, READ_SESSION, READ_SELECT_1, CONNECTION_SELECT_1)),
     Target("create_post", CREATE_POST_SHARE, (WRITE_SELECT_1,)),
 )
 PROBES = tuple(dict.fromkeys(probe for target in TARGETS for probe in target.probes))

@@ -7,26 +7,28 @@ service must not carry, and an HTTP client for them in the lifespan state.
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import aiohttp
 import httpx
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bench.apps.common import package_module, upstream_url
 from bench.config import SLOW_QUERY_S, UPSTREAM_CLIENT_CONNECTIONS
 
 _main = package_module("main")
 _posts = package_module("blog.posts")
+_session = package_module("core.session")
 IdPath = package_module("core.params").IdPath
 PostRead = package_module("blog.schemas").PostRead
 
 # The one place where the bench routes pick their session dependency.
 # Both routes only read, as GET /api/v1/posts/{id} does.
-BenchSession = package_module("core.session").ReadSessionDep
+BenchSession = _session.ReadSessionDep
 # The session that writes, as POST /api/v1/posts gets it: for the write's layer below.
-WriteSession = package_module("core.session").SessionDep
+WriteSession = _session.SessionDep
 # The service's own HTTP client (the PostgreSQL variant is rendered with_http_client).
 ShippedClient = package_module("core.http").HttpClientDep
 
@@ -91,6 +93,23 @@ async def layer_session(session: BenchSession) -> dict[str, bool]:
 @router.get("/layers/select-1")
 async def layer_select_1(session: BenchSession) -> dict[str, bool]:
     await session.execute(text("SELECT 1"))
+    return {"ok": True}
+
+
+async def read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    """A Core connection from the engine the read session uses (autocommit), no session."""
+    sessionmaker = await _session.get_read_sessionmaker(request)
+    async with sessionmaker.kw["bind"].connect() as connection:
+        yield connection
+
+
+# The same statement through SQLAlchemy Core instead of the session: what is left of its
+# cost without the ORM's session.
+@router.get("/layers/connection-select-1")
+async def layer_connection_select_1(
+    connection: Annotated[AsyncConnection, Depends(read_connection, scope="function")],
+) -> dict[str, bool]:
+    await connection.execute(text("SELECT 1"))
     return {"ok": True}
 
 
