@@ -17,17 +17,25 @@ route does. Results go to `bench/results/ceiling.md` and `ceiling.json`.
 
 import argparse
 import json
-import statistics
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import lineup, machine, prepare, wrk
+from bench import lineup, machine, prepare, report, wrk
 from bench.config import MAX_OVERFLOW, POOL_SIZE, POOL_TIMEOUT_S, WRK_THREADS, WRK_TIMEOUT_S
 from bench.floor import GET_POST_SHARE
-from bench.run import RESULTS, add_load_arguments, load_options, serve_all, unwind_on_sigterm
+from bench.report import Row
+from bench.run import (
+    RESULTS,
+    Options,
+    Runner,
+    add_load_arguments,
+    load_options,
+    serve_all,
+    unwind_on_sigterm,
+)
 from support.postgres import PostgresServer
 from support.serve import Server
 
@@ -82,66 +90,37 @@ TARGETS = (
     Target("create_post", CREATE_POST_SHARE, (WRITE_SELECT_1,)),
 )
 PROBES = tuple(dict.fromkeys(probe for target in TARGETS for probe in target.probes))
+# The database every probe runs on, as the measurements name it.
+DATABASE = "postgresql"
 
 
-@dataclass(frozen=True)
-class Figures:
-    rps: float  # medians over the rounds
-    p50_ms: float
-    p99_ms: float
-    errors: int  # all rounds together
-
-
-def drive(
-    apps: dict[str, Server],
-    wrk_path: str,
-    connections: int,
-    rounds: int,
-    duration: float,
-    warmup: float,
-) -> dict[str, list[wrk.Result]]:
+def drive(runner: Runner, apps: dict[str, Server]) -> None:
     """Every probe once a round, the order rotated each round so that none always leads."""
-    runs: dict[str, list[wrk.Result]] = {probe.label: [] for probe in PROBES}
-    if warmup > 0:
+    (connections,) = runner.options.connections
+    if runner.options.warmup > 0:
         for probe in PROBES:
-            wrk.run(wrk_path, apps[probe.app].url, probe.script, connections, warmup)
-    for round_ in range(rounds):
+            wrk.run(
+                runner.wrk, apps[probe.app].url, probe.script, connections, runner.options.warmup
+            )
+    for round_ in range(runner.options.rounds):
         shift = round_ % len(PROBES)
         for probe in PROBES[shift:] + PROBES[:shift]:
-            result = wrk.run(wrk_path, apps[probe.app].url, probe.script, connections, duration)
-            runs[probe.label].append(result)
-            print(
-                f"  round {round_ + 1} {probe.label:60} {result.rps:8,.0f} rps"
-                f"  p99 {result.p99_ms:7.1f} ms  errors {result.error_count}",
-                flush=True,
-            )
-    return runs
+            runner.measure(DATABASE, probe.script, probe.app, apps[probe.app], connections, round_)
 
 
-def summarise(runs: list[wrk.Result]) -> Figures:
-    return Figures(
-        rps=statistics.median(r.rps for r in runs),
-        p50_ms=statistics.median(r.p50_ms for r in runs),
-        p99_ms=statistics.median(r.p99_ms for r in runs),
-        errors=sum(r.error_count for r in runs),
-    )
-
-
-def markdown(figures: dict[str, Figures], about: dict[str, Any], settings: dict[str, Any]) -> str:
-    versions = ", ".join(f"{name} {v}" for name, v in about["versions"].items())
+def markdown(rows: dict[Probe, Row], about: dict[str, Any], options: Options) -> str:
     lines = [
-        f"Measured {about['date']} on {about['cpu']}, {about['cores']} cores;"
-        f" PostgreSQL {about['postgresql']}; {versions}; {about['wrk']}.",
+        report.measured_on(about),
         "",
-        f"wrk at {settings['connections']} connections, medians of {settings['rounds']}"
-        f" interleaved round(s) of {settings['duration_s']:g} s (wrk -t{WRK_THREADS}"
-        f" --timeout {WRK_TIMEOUT_S}s). Both apps: pool_size={POOL_SIZE},"
-        f" max_overflow={MAX_OVERFLOW}, pool_timeout={POOL_TIMEOUT_S:g} s; the service with"
-        " production settings and its access log on, as in the full run. A layer's share of"
-        " the limit app is the most that a route doing more on top of it can reach.",
+        f"wrk at {options.connections[0]} connections, medians of {options.rounds} interleaved"
+        f" round(s) of {options.duration:g} s (wrk -t{WRK_THREADS} --timeout {WRK_TIMEOUT_S}s)."
+        f" Both apps: pool_size={POOL_SIZE}, max_overflow={MAX_OVERFLOW},"
+        f" pool_timeout={POOL_TIMEOUT_S:g} s; the service with production settings and its"
+        " access log on, as in the full run. A layer's share of the limit app is the most that"
+        " a route doing more on top of it can reach.",
     ]
     for target in TARGETS:
-        limit_rps = figures[target.limit.label].rps
+        limit_rps = rows[target.limit].rps
         lines += [
             "",
             f"{target.scenario}: the target asks for {target.share:g} times the limit app"
@@ -151,18 +130,41 @@ def markdown(figures: dict[str, Figures], about: dict[str, Any], settings: dict[
             "|---|--:|--:|--:|--:|--:|---|",
         ]
         for probe in target.probes:
-            f = figures[probe.label]
-            share = f.rps / limit_rps
+            row = rows[probe]
+            share = row.rps / limit_rps
             verdict = "" if probe == target.limit else "above" if share >= target.share else "below"
             lines.append(
-                f"| {probe.label} | {f.rps:,.0f} | {f.p50_ms:.1f} | {f.p99_ms:.1f} | {f.errors}"
-                f" | {share:.2f} | {verdict} |"
+                f"| {probe.label} | {row.rps:,.0f} | {row.p50_ms:.1f} | {row.p99_ms:.1f}"
+                f" | {row.errors} | {share:.2f} | {verdict} |"
             )
     return "\n".join(lines) + "\n"
 
 
-def run(connections: int, rounds: int, duration: float, warmup: float) -> None:
-    wrk_path = wrk.ensure_installed()
+def write(runner: Runner, about: dict[str, Any]) -> str:
+    """ceiling.md and ceiling.json from the runner's measurements; returns the Markdown."""
+    table = {(row.app, row.scenario): row for row in report.rows(runner.measurements, {})}
+    rows = {probe: table[(probe.app, probe.script)] for probe in PROBES}
+    text = markdown(rows, about, runner.options)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "ceiling.md").write_text(text)
+    data = {
+        "machine": about,
+        "settings": {
+            "connections": runner.options.connections[0],
+            "rounds": runner.options.rounds,
+            "duration_s": runner.options.duration,
+            "pool_size": POOL_SIZE,
+            "max_overflow": MAX_OVERFLOW,
+        },
+        "rows": [{"probe": probe.label, **asdict(row)} for probe, row in rows.items()],
+        "runs": [{**asdict(m), "result": m.result.as_dict()} for m in runner.measurements],
+    }
+    (RESULTS / "ceiling.json").write_text(json.dumps(data, indent=2) + "\n")
+    return text
+
+
+def run(options: Options) -> None:
+    runner = Runner(options, wrk.ensure_installed())
     server = PostgresServer.at()
     with tempfile.TemporaryDirectory(prefix="bench-ceiling-") as directory:
         try:
@@ -170,22 +172,11 @@ def run(connections: int, rounds: int, duration: float, warmup: float) -> None:
             env = lineup.app_environment(variant, variant.database_url)
             served = [lineup.LIMIT, lineup.SERVICE_WITH_BENCH_ROUTES]
             with serve_all(variant, env, served) as apps:
-                runs = drive(apps, wrk_path, connections, rounds, duration, warmup)
-            about = machine.describe(server, variant.python, wrk_path)
+                drive(runner, apps)
+            about = machine.describe(server, variant.python, runner.wrk)
         finally:
             server.drop_all()
-    figures = {label: summarise(results) for label, results in runs.items()}
-    settings = {"connections": connections, "rounds": rounds, "duration_s": duration}
-    text = markdown(figures, about, settings)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "ceiling.md").write_text(text)
-    data = {
-        "machine": about,
-        "settings": {**settings, "pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW},
-        "figures": {label: vars(f) for label, f in figures.items()},
-        "runs": {label: [r.as_dict() for r in results] for label, results in runs.items()},
-    }
-    (RESULTS / "ceiling.json").write_text(json.dumps(data, indent=2) + "\n")
+    text = write(runner, about)
     print()
     print(text)
     print(f"Written: {RESULTS / 'ceiling.md'} and ceiling.json")
@@ -199,8 +190,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     options = load_options(parser, args, sqlite=False, keep=False, update_readme=False)
     if len(options.connections) != 1:
         parser.error(f"--connections takes one count here, e.g. 64; got {args.connections}")
-    (connections,) = options.connections
-    run(connections, options.rounds, options.duration, options.warmup)
+    run(options)
 
 
 if __name__ == "__main__":

@@ -151,11 +151,18 @@ def markdown_table(table: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def markdown(table: list[Row], machine: dict[str, Any], notes: list[str]) -> str:
+def measured_on(machine: dict[str, Any]) -> str:
+    """The sentence that opens a result: when, on what, with which versions."""
     versions = ", ".join(f"{name} {v}" for name, v in machine["versions"].items())
-    header = [
+    return (
         f"Measured {machine['date']} on {machine['cpu']}, {machine['cores']} cores;"
-        f" PostgreSQL {machine['postgresql']}; {versions}; {machine['wrk']}.",
+        f" PostgreSQL {machine['postgresql']}; {versions}; {machine['wrk']}."
+    )
+
+
+def markdown(table: list[Row], machine: dict[str, Any], notes: list[str]) -> str:
+    header = [
+        measured_on(machine),
         "",
         f"Budget for every app: {budget()}.",
         "",

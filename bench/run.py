@@ -148,25 +148,26 @@ class Runner:
                 for round_ in range(self.options.rounds):
                     shift = round_ % len(names)
                     for name in names[shift:] + names[:shift]:
-                        self._measure(database, scenario, name, apps[name], connections, round_)
+                        self.measure(database, scenario.name, name, apps[name], connections, round_)
 
-    def _measure(
+    def measure(
         self,
         database: str,
-        scenario: Scenario,
+        scenario: str,
         name: str,
         app: Server,
         connections: int,
         round_: int,
     ) -> None:
+        """One wrk run of `scenario` (its script's name) against `app`, kept and printed."""
         if self.settle is not None:
             self.settle()
-        result = wrk.run(self.wrk, app.url, scenario.name, connections, self.options.duration)
+        result = wrk.run(self.wrk, app.url, scenario, connections, self.options.duration)
         self.measurements.append(
-            Measurement(database, scenario.name, name, connections, round_ + 1, result)
+            Measurement(database, scenario, name, connections, round_ + 1, result)
         )
         print(
-            f"  {database:10} {scenario.name:11} c={connections:<4} round {round_ + 1}"
+            f"  {database:10} {scenario:11} c={connections:<4} round {round_ + 1}"
             f" {name:8} {result.rps:9,.0f} rps  p99 {result.p99_ms:8.1f} ms"
             f"  errors {result.error_count}",
             flush=True,
